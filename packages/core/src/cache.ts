@@ -1,0 +1,66 @@
+/**
+ * Caching behind one small store interface, so a fleet can share results (e.g. on
+ * Redis) while a single process uses the bounded in-memory LRU. Keys are always the
+ * SHA-256 of the token, never the token itself: a cache dump or a Redis `KEYS *` must
+ * not hand out live credentials.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+/** A key-value store with per-entry time to live. Methods may be sync or async. */
+export interface CacheStore<V = unknown> {
+  get(key: string): V | undefined | Promise<V | undefined>;
+  /** Stores `value` for `ttlMs` milliseconds (always > 0). */
+  set(key: string, value: V, ttlMs: number): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+}
+
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Most entries kept; the least recently used is dropped first. @default 10000 */
+  maxEntries?: number;
+  /** Clock in epoch milliseconds (tests inject one). @default Date.now */
+  now?: () => number;
+}
+
+/** The default store: a bounded in-process LRU with per-entry TTL. */
+export function createMemoryStore<V extends object>(
+  options: MemoryStoreOptions = {},
+): CacheStore<V> {
+  const now = options.now ?? Date.now;
+  const lru = new LRUCache<string, V>({
+    max: options.maxEntries ?? 10_000,
+    ttlAutopurge: false,
+    perf: { now },
+  });
+  return {
+    get: (key) => lru.get(key),
+    set: (key, value, ttlMs) => {
+      lru.set(key, value, { ttl: Math.max(1, Math.floor(ttlMs)) });
+    },
+    delete: (key) => {
+      lru.delete(key);
+    },
+  };
+}
+
+/** The cache key of a token: `prefix` + base64url(SHA-256(token)). */
+export function tokenCacheKey(prefix: string, token: string): string {
+  return prefix + createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * Shares one in-flight promise per key: concurrent callers of `run(key, task)` get the
+ * same result and the task runs once. The entry is dropped when the promise settles,
+ * so a failure is never remembered.
+ */
+export function createSingleFlight<T>(): (key: string, task: () => Promise<T>) => Promise<T> {
+  const inFlight = new Map<string, Promise<T>>();
+  return (key, task) => {
+    const existing = inFlight.get(key);
+    if (existing !== undefined) return existing;
+    const promise = task().finally(() => inFlight.delete(key));
+    inFlight.set(key, promise);
+    return promise;
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * One error hierarchy for every adapter. Each HTTP-facing error carries the fields that
+ * Express's finalhandler, Koa's `ctx.onerror` and Fastify's default handler read
+ * (`status`, `statusCode`, `expose`, `headers`), an RFC 6750 `WWW-Authenticate` challenge
+ * and a generic JSON body. Descriptions come from a fixed table: library messages (jose,
+ * oauth4webapi) stay in `cause` and never reach a client, and no message ever holds a token.
+ */
+
+/** Stable error codes, in the style of jose's `ERR_JWT_EXPIRED`. */
+export type ZitauthErrorCode =
+  | 'ERR_ZITAUTH_NO_TOKEN'
+  | 'ERR_ZITAUTH_INVALID_REQUEST'
+  | 'ERR_ZITAUTH_MULTIPLE_TOKENS'
+  | 'ERR_ZITAUTH_TOKEN_TOO_LARGE'
+  | 'ERR_ZITAUTH_TOKEN_MALFORMED'
+  | 'ERR_ZITAUTH_TOKEN_EXPIRED'
+  | 'ERR_ZITAUTH_TOKEN_NOT_YET_VALID'
+  | 'ERR_ZITAUTH_TOKEN_TOO_OLD'
+  | 'ERR_ZITAUTH_SIGNATURE_INVALID'
+  | 'ERR_ZITAUTH_ALG_NOT_ALLOWED'
+  | 'ERR_ZITAUTH_KEY_NOT_FOUND'
+  | 'ERR_ZITAUTH_ISSUER_MISMATCH'
+  | 'ERR_ZITAUTH_AUDIENCE_MISMATCH'
+  | 'ERR_ZITAUTH_CLIENT_NOT_ALLOWED'
+  | 'ERR_ZITAUTH_CLAIM_INVALID'
+  | 'ERR_ZITAUTH_ID_TOKEN'
+  | 'ERR_ZITAUTH_TOKEN_TYPE'
+  | 'ERR_ZITAUTH_TOKEN_INACTIVE'
+  | 'ERR_ZITAUTH_INSUFFICIENT_SCOPE'
+  | 'ERR_ZITAUTH_UPSTREAM'
+  | 'ERR_ZITAUTH_UPSTREAM_TIMEOUT'
+  | 'ERR_ZITAUTH_INVALID_OPTION'
+  | 'ERR_ZITAUTH_INVALID_KEY_FILE';
+
+/** The JSON body every HTTP-facing error answers with. */
+export interface ErrorBody {
+  error: string;
+  error_description: string;
+}
+
+/** The default realm of the `WWW-Authenticate` challenge. */
+export const DEFAULT_REALM = 'api';
+
+const DESCRIPTIONS: Record<ZitauthErrorCode, string> = {
+  ERR_ZITAUTH_NO_TOKEN: 'No access token was sent',
+  ERR_ZITAUTH_INVALID_REQUEST: 'The request is malformed',
+  ERR_ZITAUTH_MULTIPLE_TOKENS: 'More than one access token was sent',
+  ERR_ZITAUTH_TOKEN_TOO_LARGE: 'The access token is too large',
+  ERR_ZITAUTH_TOKEN_MALFORMED: 'The access token is malformed',
+  ERR_ZITAUTH_TOKEN_EXPIRED: 'The access token expired',
+  ERR_ZITAUTH_TOKEN_NOT_YET_VALID: 'The access token is not yet valid',
+  ERR_ZITAUTH_TOKEN_TOO_OLD: 'The access token is too old',
+  ERR_ZITAUTH_SIGNATURE_INVALID: 'The access token signature is invalid',
+  ERR_ZITAUTH_ALG_NOT_ALLOWED: 'The access token algorithm is not allowed',
+  ERR_ZITAUTH_KEY_NOT_FOUND: 'The access token signing key is unknown',
+  ERR_ZITAUTH_ISSUER_MISMATCH: 'The access token issuer is not trusted',
+  ERR_ZITAUTH_AUDIENCE_MISMATCH: 'The access token is not meant for this API',
+  ERR_ZITAUTH_CLIENT_NOT_ALLOWED: 'The access token was issued to a client that is not allowed',
+  ERR_ZITAUTH_CLAIM_INVALID: 'The access token has an invalid claim',
+  ERR_ZITAUTH_ID_TOKEN: 'An ID token is not an access token',
+  ERR_ZITAUTH_TOKEN_TYPE: 'The access token type is not accepted',
+  ERR_ZITAUTH_TOKEN_INACTIVE: 'The access token is not active',
+  ERR_ZITAUTH_INSUFFICIENT_SCOPE: 'The access token does not grant the required permission',
+  ERR_ZITAUTH_UPSTREAM: 'The token could not be checked; try again later',
+  ERR_ZITAUTH_UPSTREAM_TIMEOUT: 'The token could not be checked; try again later',
+  ERR_ZITAUTH_INVALID_OPTION: 'Invalid configuration',
+  ERR_ZITAUTH_INVALID_KEY_FILE: 'Invalid key file',
+};
+
+/** Options shared by every error constructor. */
+export interface ZitauthErrorOptions {
+  /** The underlying error (kept for logs; never sent to a client). */
+  cause?: unknown;
+  /** The realm of the `WWW-Authenticate` challenge. @default 'api' */
+  realm?: string;
+}
+
+/**
+ * RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside quoted values: drop
+ * anything else so a crafted value can never split or inject a header.
+ */
+function quote(value: string): string {
+  return `"${value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '')}"`;
+}
+
+/** Builds a `Bearer` challenge from ordered parameters, skipping undefined ones. */
+export function bearerChallenge(params: Record<string, string | undefined>): string {
+  const parts = Object.entries(params)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([name, value]) => `${name}=${quote(value)}`);
+  return parts.length > 0 ? `Bearer ${parts.join(', ')}` : 'Bearer';
+}
+
+/** Base class: every error zitauth throws at run time is one of these. */
+export class ZitauthError extends Error {
+  override name = 'ZitauthError';
+  /** Stable machine-readable code. */
+  readonly code: ZitauthErrorCode;
+  /** HTTP status the error answers with. */
+  readonly status: number;
+  /** Whether the message may be shown to a client (Koa and http-errors read this). */
+  readonly expose: boolean = true;
+  /** Headers to send with the response (`WWW-Authenticate`, sometimes `Retry-After`). */
+  readonly headers: Record<string, string>;
+  /** The RFC 6750 / RFC 6749 error code for the body, e.g. `invalid_token`. */
+  readonly error: string | undefined;
+
+  constructor(
+    code: ZitauthErrorCode,
+    status: number,
+    error: string | undefined,
+    options: ZitauthErrorOptions = {},
+  ) {
+    super(DESCRIPTIONS[code], options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = status;
+    this.error = error;
+    this.headers = {
+      'WWW-Authenticate': bearerChallenge({
+        realm: options.realm ?? DEFAULT_REALM,
+        error,
+        error_description: error === undefined ? undefined : this.message,
+      }),
+    };
+  }
+
+  /** Alias of `status` for Fastify and Node conventions. */
+  get statusCode(): number {
+    return this.status;
+  }
+
+  /** The generic JSON body: `{ error, error_description }`. */
+  get body(): ErrorBody {
+    return { error: this.error ?? 'unauthorized', error_description: this.message };
+  }
+
+  toJSON(): ErrorBody {
+    return this.body;
+  }
+}
+
+/** 400: the request itself is malformed (e.g. two credentials). */
+export class InvalidRequestError extends ZitauthError {
+  override name = 'InvalidRequestError';
+  constructor(
+    code: ZitauthErrorCode = 'ERR_ZITAUTH_INVALID_REQUEST',
+    options?: ZitauthErrorOptions,
+  ) {
+    super(code, 400, 'invalid_request', options);
+  }
+}
+
+/** 401: a token was sent but is not acceptable. */
+export class InvalidTokenError extends ZitauthError {
+  override name = 'InvalidTokenError';
+  constructor(code: ZitauthErrorCode = 'ERR_ZITAUTH_TOKEN_MALFORMED', options?: ZitauthErrorOptions) {
+    super(code, 401, 'invalid_token', options);
+  }
+}
+
+/** 401 with a bare challenge: no credentials were sent (RFC 6750 §3.1). */
+export class UnauthorizedError extends ZitauthError {
+  override name = 'UnauthorizedError';
+  constructor(options?: ZitauthErrorOptions) {
+    super('ERR_ZITAUTH_NO_TOKEN', 401, undefined, options);
+  }
+}
+
+/** Options of {@link InsufficientScopeError}. */
+export interface InsufficientScopeOptions extends ZitauthErrorOptions {
+  /** Scopes the resource needs, sent as the challenge's `scope` parameter. */
+  scopes?: readonly string[];
+}
+
+/** 403: the token is valid but lacks a role, scope or custom permission. */
+export class InsufficientScopeError extends ZitauthError {
+  override name = 'InsufficientScopeError';
+  constructor(options: InsufficientScopeOptions = {}) {
+    super('ERR_ZITAUTH_INSUFFICIENT_SCOPE', 403, 'insufficient_scope', options);
+    if (options.scopes !== undefined && options.scopes.length > 0) {
+      this.headers['WWW-Authenticate'] = bearerChallenge({
+        realm: options.realm ?? DEFAULT_REALM,
+        error: 'insufficient_scope',
+        error_description: this.message,
+        scope: options.scopes.join(' '),
+      });
+    }
+  }
+}
+
+/** Options of {@link UpstreamError}. */
+export interface UpstreamErrorOptions extends ZitauthErrorOptions {
+  /** Seconds the client should wait before retrying. @default 5 */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * 503: the IdP could not be reached, timed out or answered nonsense. Never reported
+ * as `invalid_token`: a healthy token must not look bad because the IdP is down.
+ */
+export class UpstreamError extends ZitauthError {
+  override name = 'UpstreamError';
+  constructor(
+    code: 'ERR_ZITAUTH_UPSTREAM' | 'ERR_ZITAUTH_UPSTREAM_TIMEOUT' = 'ERR_ZITAUTH_UPSTREAM',
+    options: UpstreamErrorOptions = {},
+  ) {
+    super(code, 503, undefined, options);
+    this.headers['Retry-After'] = String(options.retryAfterSeconds ?? 5);
+  }
+
+  override get body(): ErrorBody {
+    return { error: 'temporarily_unavailable', error_description: this.message };
+  }
+}
+
+/** A configuration mistake, thrown synchronously where the verifier or client is built. */
+export class ZitauthConfigError extends TypeError {
+  override name = 'ZitauthConfigError';
+  readonly code: 'ERR_ZITAUTH_INVALID_OPTION' | 'ERR_ZITAUTH_INVALID_KEY_FILE';
+  constructor(
+    message: string,
+    code: 'ERR_ZITAUTH_INVALID_OPTION' | 'ERR_ZITAUTH_INVALID_KEY_FILE' = 'ERR_ZITAUTH_INVALID_OPTION',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** True for any zitauth run-time error. */
+export function isZitauthError(value: unknown): value is ZitauthError {
+  return value instanceof ZitauthError;
+}

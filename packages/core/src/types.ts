@@ -1,0 +1,178 @@
+/**
+ * The public shapes of core: verifier options, the request shape adapters map to, and
+ * the normalized `AuthContext`. Wire types keep wire names (`client_id`, `exp`);
+ * normalized types are camelCase. Durations are in milliseconds unless they mirror a
+ * JWT claim (seconds).
+ */
+import type { CacheStore } from './cache.js';
+import type { FetchLike } from './http.js';
+import type { KeyFileInput } from './key-file.js';
+
+/** ZITADEL's role shape: `{ roleKey: { orgId: orgPrimaryDomain } }`. */
+export type Roles = Record<string, Record<string, string>>;
+
+/** Claims of a verified token (JWT payload or active introspection response). */
+export type TokenClaims = Readonly<Record<string, unknown>>;
+
+/** The verified caller, the same for JWT and opaque tokens and in every adapter. */
+export interface AuthContext {
+  /** `sub`: the user or service user id. */
+  readonly subject: string;
+  /** `client_id` (or `azp`) of the client the token was issued to, if known. */
+  readonly clientId: string | undefined;
+  /** The user's organisation (`urn:zitadel:iam:user:resourceowner:id`), if present. */
+  readonly orgId: string | undefined;
+  /** Granted scopes (`scope` split on spaces, or an `scp` array). */
+  readonly scopes: readonly string[];
+  /** Project roles: `{ roleKey: { orgId: orgDomain } }`. Empty when none were asserted. */
+  readonly roles: Readonly<Roles>;
+  /** `iss`. */
+  readonly issuer: string;
+  /** `aud`, always as an array. */
+  readonly audience: readonly string[];
+  /** `exp` as a Date. */
+  readonly expiresAt: Date;
+  /** `iat` as a Date, if present. */
+  readonly issuedAt: Date | undefined;
+  /** `jti`, if present. */
+  readonly tokenId: string | undefined;
+  /** How the token was checked: local JWT verification or introspection of an opaque token. */
+  readonly tokenKind: 'jwt' | 'opaque';
+  /** Every claim as received. */
+  readonly claims: TokenClaims;
+}
+
+/** Client authentication for the introspection endpoint. */
+export type IntrospectionAuth =
+  | {
+      /** `client_secret_basic`: the API application's client id. */
+      clientId: string;
+      /** The API application's client secret. */
+      clientSecret: string;
+    }
+  | {
+      /** `private_key_jwt`: an application key file (path, JSON text or parsed object). */
+      keyFile: KeyFileInput;
+    };
+
+/** How tokens may be sent. Only the header is on by default (RFC 6750 §2.1). */
+export interface TokenTransport {
+  /** Accept `?access_token=` (RFC 6750 §2.3; leaks into logs, avoid). @default false */
+  query?: boolean;
+  /** Accept an `access_token` form body field (RFC 6750 §2.2). @default false */
+  body?: boolean;
+}
+
+/** Options of `createVerifier`. Only `issuer` and an audience are required. */
+export interface VerifierOptions {
+  /** The IdP's issuer URL, exactly as in its discovery document, e.g. `https://acme.zitadel.cloud`. */
+  issuer: string;
+  /** The ZITADEL project id: the audience tokens must carry, and the project of the roles claim. */
+  projectId?: string;
+  /** Accepted audiences (any one must be in `aud`); defaults to `[projectId]`. */
+  audience?: string | readonly string[];
+  /** When set, only tokens issued to these client ids (`client_id`/`azp`) are accepted. */
+  allowedClientIds?: readonly string[];
+  /** `'auto'`: JWTs verified locally, other tokens introspected. @default 'auto' */
+  mode?: 'auto' | 'jwt' | 'introspect';
+  /** Introspect JWTs too, so revocation is seen (needs `introspection`). @default false */
+  introspectJwt?: boolean;
+  /** Credentials for the introspection endpoint; required unless `mode: 'jwt'`. */
+  introspection?: IntrospectionAuth;
+  /** Accepted JWS algorithms; asymmetric only. @default ['RS256','RS384','RS512','PS256','PS384','PS512','ES256','ES384','ES512','EdDSA'] */
+  algorithms?: readonly string[];
+  /** Allowed clock skew for `exp`, `nbf` and `iat`, in milliseconds. @default 5000 */
+  clockToleranceMs?: number;
+  /** Reject tokens whose `iat` is older than this, in milliseconds. @default undefined (no limit) */
+  maxTokenAgeMs?: number;
+  /** Largest accepted token, in bytes; larger ones are refused before decoding. @default 8192 */
+  maxTokenBytes?: number;
+  /**
+   * Require RFC 9068 JWT access tokens (`typ: at+jwt`, `client_id`, `jti`). ZITADEL signs
+   * `typ: JWT`, so leave this off for ZITADEL. @default false
+   */
+  strictJwtProfile?: boolean;
+  /**
+   * Where roles come from. Default: ZITADEL's project-specific claim, then the generic one.
+   * Give a claim name (`{ role: { org: domain } }`, or a string array) or a function.
+   */
+  roles?: string | ((claims: TokenClaims) => Roles);
+  /** Transports besides the `Authorization` header. */
+  tokenTransport?: TokenTransport;
+  /** Realm of the `WWW-Authenticate` challenge. @default 'api' */
+  realm?: string;
+  /** Cache settings. */
+  cache?: CacheOptions;
+  /** Key set (JWKS) settings. */
+  jwks?: JwksOptions;
+  /** Skip discovery for these endpoints (they must still belong to your IdP). */
+  endpoints?: { jwksUri?: string; introspectionEndpoint?: string };
+  /** Time limit of one IdP call, in milliseconds. @default 5000 */
+  timeoutMs?: number;
+  /** The fetch implementation for every IdP call. @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** Clock in epoch milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/** Cache settings of a verifier. */
+export interface CacheOptions {
+  /** Where results are kept. @default an in-process LRU of `maxEntries` entries */
+  store?: CacheStore<CachedResult>;
+  /** Entries of the default store. @default 10000 */
+  maxEntries?: number;
+  /** Longest time an introspection result is trusted, in milliseconds. @default 60000 */
+  introspectionTtlMs?: number;
+  /** How long `active: false` is remembered, in milliseconds. @default 5000 */
+  inactiveTtlMs?: number;
+  /** Introspection calls in flight at once; more wait their turn. @default 64 */
+  maxConcurrentIntrospections?: number;
+  /** Set to false to cache nothing. @default true */
+  enabled?: boolean;
+}
+
+/** What the verifier caches per token: the claims, or the fact that it is inactive. */
+export type CachedResult =
+  | { active: true; kind: 'jwt' | 'opaque'; claims: Record<string, unknown> }
+  | { active: false };
+
+/** Key set (JWKS) settings. */
+export interface JwksOptions {
+  /** Freshness when the IdP sends no `Cache-Control`, in milliseconds. @default 300000 */
+  defaultMaxAgeMs?: number;
+  /** Shortest freshness honoured even if `Cache-Control` says less, in milliseconds. @default 30000 */
+  minMaxAgeMs?: number;
+  /** Longest freshness, whatever `Cache-Control` says, in milliseconds. @default 86400000 */
+  maxMaxAgeMs?: number;
+  /** After a refetch for an unknown `kid`, wait this long before another, in milliseconds. @default 30000 */
+  cooldownMs?: number;
+  /** How long the last good keys are served while the IdP is down, in milliseconds. @default 43200000 */
+  maxStaleMs?: number;
+  /** Largest key set body read, in bytes. @default 262144 */
+  maxResponseBytes?: number;
+}
+
+/** The request shape adapters map to: only what token extraction needs. */
+export interface TokenRequest {
+  /** Every `Authorization` header value, in order (Node: `req.headersDistinct.authorization`). */
+  authorization?: string | readonly string[] | undefined;
+  /** The `access_token` query parameter value(s), if any. */
+  query?: string | readonly string[] | undefined;
+  /** The `access_token` form body field value(s), if any. */
+  body?: string | readonly string[] | undefined;
+}
+
+/** A configured verifier: build once, use for every request. */
+export interface Verifier {
+  /** The issuer it trusts. */
+  readonly issuer: string;
+  /** Verifies one raw token. Rejects with a `ZitauthError`. */
+  verify(token: string): Promise<AuthContext>;
+  /**
+   * Extracts the token from a request and verifies it. With `required: false`, a request
+   * without any credentials resolves `null`; a bad token still rejects.
+   */
+  authenticate(request: TokenRequest, options?: { required?: boolean }): Promise<AuthContext | null>;
+  /** Aborts IdP calls in flight and stops timers. */
+  close(): void;
+}
