@@ -1,0 +1,155 @@
+/**
+ * Token introspection (RFC 7662) against ZITADEL's introspection endpoint, authenticated
+ * with `client_secret_basic` or `private_key_jwt` from an application key file. Only an
+ * answer of exactly `"active": true` makes a token valid. A 401/403 from the endpoint
+ * means our own client credentials are wrong, which is an outage of this API (503), never
+ * a bad token. The token travels only in the request body: no error or cause names it.
+ *
+ * The POST is built on `idpFetch` rather than oauth4webapi: its `processIntrospectionResponse`
+ * throws on a non-boolean `active` (we answer "inactive"), and its `PrivateKeyJwt` needs a
+ * WebCrypto key and reads the system clock, while `client-auth.ts` already signs ZITADEL's form.
+ */
+import { basicAuthorization, privateKeyJwtFields } from './client-auth.js';
+import { UpstreamError, ZitauthConfigError, isZitauthError } from './errors.js';
+import { idpFetch, parseJsonObject, type HttpOptions, type IdpResponse } from './http.js';
+import { loadKeyFile } from './key-file.js';
+import { createLimiter } from './limiter.js';
+import type { IntrospectionAuth } from './types.js';
+
+/** Options of {@link createIntrospector}. */
+export interface IntrospectorOptions {
+  /** The issuer; also the `aud` of `private_key_jwt` assertions (exactly, no trailing slash added). */
+  issuer: string;
+  /** Resolves the introspection endpoint URL (discovery or an override); called per request. */
+  endpoint: () => Promise<string>;
+  /** Client authentication: `{ clientId, clientSecret }` or `{ keyFile }`. */
+  auth: IntrospectionAuth;
+  /** fetch, timeout, body cap and shutdown signal of every call. */
+  http: HttpOptions;
+  /** Introspection calls in flight at once; more callers wait their turn. @default 64 */
+  maxConcurrent?: number;
+  /** Callers allowed to wait for a slot; past this they get `UpstreamError`. @default 1024 */
+  maxQueued?: number;
+  /** Clock in epoch milliseconds (the assertion's `iat`). @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Introspects one token: the active response's claims, or `null` when the token is not
+ * active. Rejects with `UpstreamError` when the IdP cannot give a trustworthy answer.
+ */
+export type Introspector = (token: string) => Promise<Record<string, unknown> | null>;
+
+/** Adds client authentication to a request's form and headers. */
+type ClientAuthenticator = (
+  form: URLSearchParams,
+  headers: Record<string, string>,
+) => Promise<void>;
+
+function invalidOption(message: string): ZitauthConfigError {
+  return new ZitauthConfigError(`zitauth: ${message}`, 'ERR_ZITAUTH_INVALID_OPTION');
+}
+
+function requireNonEmpty(value: unknown, name: string, hint: string): asserts value is string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw invalidOption(`${name} must be a non-empty string (${hint})`);
+  }
+}
+
+/** Builds the client authentication once, so configuration mistakes surface at start-up. */
+function createClientAuth(
+  auth: IntrospectionAuth,
+  issuer: string,
+  now: () => number,
+): ClientAuthenticator {
+  if (typeof auth !== 'object' || auth === null) {
+    throw invalidOption('introspection must be { clientId, clientSecret } or { keyFile }');
+  }
+  if ('keyFile' in auth) {
+    if ('clientId' in auth || 'clientSecret' in auth) {
+      throw invalidOption('introspection takes either keyFile or clientId/clientSecret, not both');
+    }
+    const key = loadKeyFile(auth.keyFile, 'application', 'introspection.keyFile');
+    // A fresh assertion (new jti, new iat) per call: a captured one is useless within a minute.
+    return async (form) => {
+      const fields = await privateKeyJwtFields(key, issuer, now());
+      for (const [name, value] of Object.entries(fields)) form.set(name, value);
+    };
+  }
+  requireNonEmpty(
+    auth.clientId,
+    'introspection.clientId',
+    'the Client ID of the API application in the ZITADEL console',
+  );
+  requireNonEmpty(
+    auth.clientSecret,
+    'introspection.clientSecret',
+    'the Client Secret shown when the API application was created; or use keyFile',
+  );
+  const authorization = basicAuthorization(auth.clientId, auth.clientSecret);
+  return async (_form, headers) => {
+    headers['authorization'] = authorization;
+  };
+}
+
+function upstream(message: string): UpstreamError {
+  return new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause: new Error(message) });
+}
+
+/** Maps the endpoint's answer to claims or null; anything untrustworthy is an upstream fault. */
+function readIntrospectionResponse(response: IdpResponse): Record<string, unknown> | null {
+  if (response.status === 401 || response.status === 403) {
+    throw upstream(
+      `introspection client authentication failed — check clientId/secret or key file (HTTP ${response.status})`,
+    );
+  }
+  if (response.status !== 200) {
+    throw upstream(`the introspection endpoint answered HTTP ${response.status}`);
+  }
+  const body = parseJsonObject(response.body);
+  // RFC 7662 §2.2: `active` is a boolean; "true", 1 or a missing field never count as active.
+  return body['active'] === true ? body : null;
+}
+
+function checkOptions(options: IntrospectorOptions): void {
+  requireNonEmpty(options.issuer, 'issuer', 'the issuer URL, e.g. https://acme.zitadel.cloud');
+  if (typeof options.endpoint !== 'function') {
+    throw invalidOption('the introspection endpoint resolver must be a function');
+  }
+}
+
+/** Builds an introspector. Throws `ZitauthConfigError` synchronously on bad options or key files. */
+export function createIntrospector(options: IntrospectorOptions): Introspector {
+  checkOptions(options);
+  const { issuer, endpoint, http } = options;
+  const authenticate = createClientAuth(options.auth, issuer, options.now ?? Date.now);
+  const limit = createLimiter({
+    maxConcurrent: options.maxConcurrent ?? 64,
+    maxQueued: options.maxQueued ?? 1024,
+  });
+
+  async function introspect(token: string): Promise<Record<string, unknown> | null> {
+    const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
+    try {
+      const url = await endpoint();
+      await authenticate(form, headers);
+      const response = await idpFetch(
+        url,
+        { method: 'POST', headers, body: form.toString() },
+        http,
+      );
+      return readIntrospectionResponse(response);
+    } catch (error) {
+      // Unexpected failures (a throwing resolver, a signing fault) are still "cannot check now".
+      throw isZitauthError(error)
+        ? error
+        : new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause: error });
+    }
+  }
+
+  return (token) => limit(() => introspect(token));
+}
