@@ -29,6 +29,7 @@ export type ZitauthErrorCode =
   | 'ERR_ZITAUTH_INSUFFICIENT_SCOPE'
   | 'ERR_ZITAUTH_UPSTREAM'
   | 'ERR_ZITAUTH_UPSTREAM_TIMEOUT'
+  | 'ERR_ZITAUTH_TOKEN_REQUEST'
   | 'ERR_ZITAUTH_INVALID_OPTION'
   | 'ERR_ZITAUTH_INVALID_KEY_FILE';
 
@@ -63,6 +64,7 @@ const DESCRIPTIONS: Record<ZitauthErrorCode, string> = {
   ERR_ZITAUTH_INSUFFICIENT_SCOPE: 'The access token does not grant the required permission',
   ERR_ZITAUTH_UPSTREAM: 'The token could not be checked; try again later',
   ERR_ZITAUTH_UPSTREAM_TIMEOUT: 'The token could not be checked; try again later',
+  ERR_ZITAUTH_TOKEN_REQUEST: 'The identity provider refused the token request',
   ERR_ZITAUTH_INVALID_OPTION: 'Invalid configuration',
   ERR_ZITAUTH_INVALID_KEY_FILE: 'Invalid key file',
 };
