@@ -117,13 +117,27 @@ export class ZitauthError extends Error {
     this.code = code;
     this.status = status;
     this.error = error;
-    this.headers = {
-      'WWW-Authenticate': bearerChallenge({
-        realm: options.realm ?? DEFAULT_REALM,
-        error,
-        error_description: error === undefined ? undefined : this.message,
-      }),
+    this.challenge = {
+      realm: options.realm ?? DEFAULT_REALM,
+      error,
+      error_description: error === undefined ? undefined : this.message,
     };
+    this.headers = { 'WWW-Authenticate': bearerChallenge(this.challenge) };
+  }
+
+  /** The parameters of the `WWW-Authenticate` challenge, in order. */
+  protected readonly challenge: Record<string, string | undefined>;
+
+  /**
+   * Sets the challenge's realm. Deep steps throw with the default realm; the verifier
+   * applies the configured one once, on the way out.
+   */
+  withRealm(realm: string): this {
+    if (this.challenge['realm'] !== realm) {
+      this.challenge['realm'] = realm;
+      this.headers['WWW-Authenticate'] = bearerChallenge(this.challenge);
+    }
+    return this;
   }
 
   /** Alias of `status` for Fastify and Node conventions. */
@@ -155,7 +169,10 @@ export class InvalidRequestError extends ZitauthError {
 /** 401: a token was sent but is not acceptable. */
 export class InvalidTokenError extends ZitauthError {
   override name = 'InvalidTokenError';
-  constructor(code: ZitauthErrorCode = 'ERR_ZITAUTH_TOKEN_MALFORMED', options?: ZitauthErrorOptions) {
+  constructor(
+    code: ZitauthErrorCode = 'ERR_ZITAUTH_TOKEN_MALFORMED',
+    options?: ZitauthErrorOptions,
+  ) {
     super(code, 401, 'invalid_token', options);
   }
 }
@@ -180,12 +197,8 @@ export class InsufficientScopeError extends ZitauthError {
   constructor(options: InsufficientScopeOptions = {}) {
     super('ERR_ZITAUTH_INSUFFICIENT_SCOPE', 403, 'insufficient_scope', options);
     if (options.scopes !== undefined && options.scopes.length > 0) {
-      this.headers['WWW-Authenticate'] = bearerChallenge({
-        realm: options.realm ?? DEFAULT_REALM,
-        error: 'insufficient_scope',
-        error_description: this.message,
-        scope: options.scopes.join(' '),
-      });
+      this.challenge['scope'] = options.scopes.join(' ');
+      this.headers['WWW-Authenticate'] = bearerChallenge(this.challenge);
     }
   }
 }
@@ -207,7 +220,11 @@ export class UpstreamError extends ZitauthError {
     options: UpstreamErrorOptions = {},
   ) {
     super(code, 503, undefined, options);
-    this.headers['Retry-After'] = String(options.retryAfterSeconds ?? 5);
+    // Retry-After takes whole non-negative seconds (RFC 9110 §10.2.3): "2.5" or "NaN" is invalid.
+    const seconds = options.retryAfterSeconds ?? 5;
+    this.headers['Retry-After'] = String(
+      Number.isFinite(seconds) ? Math.max(0, Math.ceil(seconds)) : 5,
+    );
   }
 
   override get body(): ErrorBody {
@@ -221,7 +238,8 @@ export class ZitauthConfigError extends TypeError {
   readonly code: 'ERR_ZITAUTH_INVALID_OPTION' | 'ERR_ZITAUTH_INVALID_KEY_FILE';
   constructor(
     message: string,
-    code: 'ERR_ZITAUTH_INVALID_OPTION' | 'ERR_ZITAUTH_INVALID_KEY_FILE' = 'ERR_ZITAUTH_INVALID_OPTION',
+    code:
+      'ERR_ZITAUTH_INVALID_OPTION' | 'ERR_ZITAUTH_INVALID_KEY_FILE' = 'ERR_ZITAUTH_INVALID_OPTION',
     options?: { cause?: unknown },
   ) {
     super(message, options);

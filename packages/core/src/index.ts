@@ -3,9 +3,37 @@
  * Build a verifier once with `createVerifier`, then `verify(token)` or
  * `authenticate(request)`; adapters for Express, Koa and Fastify wrap exactly this.
  */
+export { createVerifier, isCompactJws } from './verifier.js';
 export * from './errors.js';
 export * from './types.js';
-export { createMemoryStore, tokenCacheKey, type CacheStore, type MemoryStoreOptions } from './cache.js';
+export {
+  hasAllRoles,
+  hasAnyRole,
+  hasRole,
+  hasScope,
+  requireCheck,
+  requireRoles,
+  requireScopes,
+  roleOrganizations,
+  type AuthCheck,
+  type CheckContext,
+  type Match,
+  type RequireRolesOptions,
+} from './authorize.js';
+export {
+  RESOURCE_OWNER_ID_CLAIM,
+  ZITADEL_ROLES_CLAIM,
+  parseRolesClaim,
+  projectRolesClaim,
+} from './claims.js';
+export { extractToken } from './extract.js';
+export { ASYMMETRIC_ALGORITHMS } from './options.js';
+export {
+  createMemoryStore,
+  tokenCacheKey,
+  type CacheStore,
+  type MemoryStoreOptions,
+} from './cache.js';
 export { type FetchLike } from './http.js';
 export { createDiscovery, type Discovery, type DiscoveryDocument } from './discovery.js';
 export {

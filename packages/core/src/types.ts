@@ -36,7 +36,7 @@ export interface AuthContext {
   readonly issuedAt: Date | undefined;
   /** `jti`, if present. */
   readonly tokenId: string | undefined;
-  /** How the token was checked: local JWT verification or introspection of an opaque token. */
+  /** The token's form: a JWT (verified locally, and introspected if asked) or an opaque token. */
   readonly tokenKind: 'jwt' | 'opaque';
   /** Every claim as received. */
   readonly claims: TokenClaims;
@@ -77,7 +77,10 @@ export interface VerifierOptions {
   mode?: 'auto' | 'jwt' | 'introspect';
   /** Introspect JWTs too, so revocation is seen (needs `introspection`). @default false */
   introspectJwt?: boolean;
-  /** Credentials for the introspection endpoint; required unless `mode: 'jwt'`. */
+  /**
+   * Credentials for the introspection endpoint. Required for `mode: 'introspect'` and
+   * `introspectJwt`; without them, `'auto'` refuses opaque tokens.
+   */
   introspection?: IntrospectionAuth;
   /** Accepted JWS algorithms; asymmetric only. @default ['RS256','RS384','RS512','PS256','PS384','PS512','ES256','ES384','ES512','EdDSA'] */
   algorithms?: readonly string[];
@@ -111,6 +114,8 @@ export interface VerifierOptions {
   timeoutMs?: number;
   /** The fetch implementation for every IdP call. @default globalThis.fetch */
   fetch?: FetchLike;
+  /** Accept an `http://` issuer that is not loopback (e.g. a private network). @default false */
+  allowInsecureHttp?: boolean;
   /** Clock in epoch milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -121,8 +126,11 @@ export interface CacheOptions {
   store?: CacheStore<CachedResult>;
   /** Entries of the default store. @default 10000 */
   maxEntries?: number;
-  /** Longest time an introspection result is trusted, in milliseconds. @default 60000 */
-  introspectionTtlMs?: number;
+  /**
+   * Longest time a verification result is reused, in milliseconds. Never past the token's
+   * `exp`; for introspection this bounds how late a revocation is seen. @default 60000
+   */
+  maxTtlMs?: number;
   /** How long `active: false` is remembered, in milliseconds. @default 5000 */
   inactiveTtlMs?: number;
   /** Introspection calls in flight at once; more wait their turn. @default 64 */
@@ -133,8 +141,7 @@ export interface CacheOptions {
 
 /** What the verifier caches per token: the claims, or the fact that it is inactive. */
 export type CachedResult =
-  | { active: true; kind: 'jwt' | 'opaque'; claims: Record<string, unknown> }
-  | { active: false };
+  { active: true; kind: 'jwt' | 'opaque'; claims: Record<string, unknown> } | { active: false };
 
 /** Key set (JWKS) settings. */
 export interface JwksOptions {
@@ -172,7 +179,10 @@ export interface Verifier {
    * Extracts the token from a request and verifies it. With `required: false`, a request
    * without any credentials resolves `null`; a bad token still rejects.
    */
-  authenticate(request: TokenRequest, options?: { required?: boolean }): Promise<AuthContext | null>;
+  authenticate(
+    request: TokenRequest,
+    options?: { required?: boolean },
+  ): Promise<AuthContext | null>;
   /** Aborts IdP calls in flight and stops timers. */
   close(): void;
 }

@@ -1,0 +1,127 @@
+/**
+ * Authorization on a verified caller: role and scope helpers plus the check factories
+ * that every adapter wraps as a route guard. A check runs after authentication, and an
+ * unauthenticated caller always gets 401 before any 403, so a bad token is never
+ * reported as a missing permission.
+ */
+import { InsufficientScopeError, UnauthorizedError, ZitauthConfigError } from './errors.js';
+import type { AuthContext } from './types.js';
+
+/** What a guard knows about the request beyond the caller: the organisation in question. */
+export interface CheckContext {
+  /** Organisation id taken from the request (route parameter, header…), if any. */
+  orgId?: string | undefined;
+  /** Realm of the challenge when the check fails. @default 'api' */
+  realm?: string | undefined;
+}
+
+/** A permission check: returns when allowed, throws a `ZitauthError` otherwise. */
+export type AuthCheck = (auth: AuthContext | null | undefined, context?: CheckContext) => void;
+
+/** How several required roles or scopes combine. */
+export type Match = 'all' | 'any';
+
+/** Options of {@link requireRoles}. */
+export interface RequireRolesOptions {
+  /** `'all'`: every role is needed; `'any'`: one is enough. @default 'all' */
+  match?: Match;
+  /** Fail with 403 when the request names no organisation. @default false */
+  orgRequired?: boolean;
+}
+
+/** The organisations (`orgId → domain`) in which the caller holds `role`. */
+export function roleOrganizations(
+  auth: AuthContext,
+  role: string,
+): Readonly<Record<string, string>> {
+  return Object.hasOwn(auth.roles, role) ? (auth.roles[role] ?? {}) : {};
+}
+
+/**
+ * True when the caller holds `role`; with `orgId`, only when granted in that organisation.
+ * A role listed with no organisation (other providers' plain role arrays) counts for the
+ * first form only.
+ */
+export function hasRole(auth: AuthContext, role: string, orgId?: string): boolean {
+  if (orgId === undefined) return Object.hasOwn(auth.roles, role);
+  return Object.hasOwn(roleOrganizations(auth, role), orgId);
+}
+
+/** True when the caller holds at least one of `roles` (in `orgId`, when given). */
+export function hasAnyRole(auth: AuthContext, roles: readonly string[], orgId?: string): boolean {
+  return roles.some((role) => hasRole(auth, role, orgId));
+}
+
+/** True when the caller holds every one of `roles` (in `orgId`, when given). */
+export function hasAllRoles(auth: AuthContext, roles: readonly string[], orgId?: string): boolean {
+  return roles.every((role) => hasRole(auth, role, orgId));
+}
+
+/** True when the token grants `scope`. */
+export function hasScope(auth: AuthContext, scope: string): boolean {
+  return auth.scopes.includes(scope);
+}
+
+function toList(value: string | readonly string[], what: string): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    list.some((v) => typeof v !== 'string' || v === '')
+  ) {
+    throw new ZitauthConfigError(`zitauth: ${what} needs at least one non-empty string`);
+  }
+  return list;
+}
+
+function authenticated(auth: AuthContext | null | undefined, context?: CheckContext): AuthContext {
+  if (auth == null) throw new UnauthorizedError({ realm: context?.realm ?? 'api' });
+  return auth;
+}
+
+/** A check that the caller holds the given roles, optionally in the request's organisation. */
+export function requireRoles(
+  roles: string | readonly string[],
+  options: RequireRolesOptions = {},
+): AuthCheck {
+  const list = toList(roles, 'requireRoles');
+  const match = options.match ?? 'all';
+  return (maybeAuth, context) => {
+    const auth = authenticated(maybeAuth, context);
+    const orgId = context?.orgId;
+    const realm = context?.realm ?? 'api';
+    if (orgId === undefined && options.orgRequired === true) {
+      throw new InsufficientScopeError({ realm });
+    }
+    const ok = match === 'any' ? hasAnyRole(auth, list, orgId) : hasAllRoles(auth, list, orgId);
+    if (!ok) throw new InsufficientScopeError({ realm });
+  };
+}
+
+/** A check that the token grants the given scopes; a failure names them in the challenge. */
+export function requireScopes(
+  scopes: string | readonly string[],
+  options: { match?: Match } = {},
+): AuthCheck {
+  const list = toList(scopes, 'requireScopes');
+  const match = options.match ?? 'all';
+  return (maybeAuth, context) => {
+    const auth = authenticated(maybeAuth, context);
+    const ok =
+      match === 'any'
+        ? list.some((scope) => hasScope(auth, scope))
+        : list.every((scope) => hasScope(auth, scope));
+    if (!ok) throw new InsufficientScopeError({ realm: context?.realm ?? 'api', scopes: list });
+  };
+}
+
+/** A check from your own predicate; `false` answers 403 `insufficient_scope`. */
+export function requireCheck(predicate: (auth: AuthContext) => boolean): AuthCheck {
+  if (typeof predicate !== 'function') {
+    throw new ZitauthConfigError('zitauth: requireCheck needs a function (auth) => boolean');
+  }
+  return (maybeAuth, context) => {
+    const auth = authenticated(maybeAuth, context);
+    if (!predicate(auth)) throw new InsufficientScopeError({ realm: context?.realm ?? 'api' });
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * Verifier options are checked once, synchronously, where the verifier is built, and
+ * turned into one resolved shape with every default filled in. A mistake throws
+ * `ZitauthConfigError` naming the option and what to write instead: an API that starts
+ * with a wrong issuer or no audience would otherwise fail on every request, or worse,
+ * accept tokens meant for someone else.
+ */
+import { DEFAULT_REALM, ZitauthConfigError } from './errors.js';
+import type { FetchLike } from './http.js';
+import type { CacheOptions, IntrospectionAuth, JwksOptions, VerifierOptions } from './types.js';
+
+/** Asymmetric JWS algorithms zitauth accepts; symmetric ones and `none` never. */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+  issuer: string;
+  audiences: readonly string[];
+  projectId: string | undefined;
+  allowedClientIds: readonly string[] | undefined;
+  mode: 'auto' | 'jwt' | 'introspect';
+  introspectJwt: boolean;
+  introspection: IntrospectionAuth | undefined;
+  algorithms: readonly string[];
+  clockToleranceMs: number;
+  maxTokenAgeMs: number | undefined;
+  maxTokenBytes: number;
+  strictJwtProfile: boolean;
+  transport: { query: boolean; body: boolean };
+  realm: string;
+  cache: Required<Omit<CacheOptions, 'store'>> & { store: CacheOptions['store'] | undefined };
+  jwks: Required<JwksOptions>;
+  jwksUri: string | undefined;
+  introspectionEndpoint: string | undefined;
+  timeoutMs: number;
+  fetch: FetchLike | undefined;
+  now: () => number;
+}
+
+function fail(message: string): never {
+  throw new ZitauthConfigError(`zitauth: ${message}`);
+}
+
+function isLoopback(url: URL): boolean {
+  return (
+    ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.')
+  );
+}
+
+/** Checks an IdP URL: absolute, https (or http on loopback / when allowed), no credentials. */
+export function checkUrl(value: unknown, name: string, allowHttp: boolean): string {
+  if (typeof value !== 'string' || value === '')
+    fail(`${name} is required (e.g. "https://acme.zitadel.cloud")`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(`${name} must be an absolute URL such as "https://acme.zitadel.cloud"`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (allowHttp || isLoopback(url)))) {
+    fail(`${name} must use https (http is accepted for loopback, or set allowInsecureHttp: true)`);
+  }
+  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`);
+  return value;
+}
+
+function duration(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(`${name} must be a finite number of milliseconds ≥ 0`);
+  }
+  return value;
+}
+
+function positiveInt(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    fail(`${name} must be a whole number ≥ 1`);
+  }
+  return value;
+}
+
+function stringList(value: unknown, name: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    list.some((v) => typeof v !== 'string' || v === '')
+  ) {
+    fail(`${name} must be a non-empty string or a non-empty array of non-empty strings`);
+  }
+  return Object.freeze([...(list as string[])]);
+}
+
+function resolveAudiences(options: VerifierOptions): readonly string[] {
+  if (
+    options.projectId !== undefined &&
+    (typeof options.projectId !== 'string' || options.projectId === '')
+  ) {
+    fail('projectId must be a non-empty string (the resource id of your ZITADEL project)');
+  }
+  const audiences = stringList(options.audience, 'audience');
+  if (audiences !== undefined) return audiences;
+  if (options.projectId !== undefined) return Object.freeze([options.projectId]);
+  return fail(
+    'set projectId (your ZITADEL project id) or audience: without one, tokens meant for other APIs would be accepted',
+  );
+}
+
+function resolveIntrospection(options: VerifierOptions): IntrospectionAuth | undefined {
+  const auth = options.introspection;
+  if (auth === undefined) {
+    if (options.mode === 'introspect' || options.introspectJwt === true) {
+      fail(
+        'introspection credentials are required with mode "introspect" or introspectJwt: set introspection: { clientId, clientSecret } or { keyFile }',
+      );
+    }
+    return undefined;
+  }
+  if (typeof auth !== 'object' || auth === null)
+    fail('introspection must be { clientId, clientSecret } or { keyFile }');
+  if ('keyFile' in auth) return auth;
+  if (
+    typeof auth.clientId !== 'string' ||
+    auth.clientId === '' ||
+    typeof auth.clientSecret !== 'string' ||
+    auth.clientSecret === ''
+  ) {
+    fail(
+      'introspection needs a non-empty clientId and clientSecret (from your API application), or a keyFile',
+    );
+  }
+  return auth;
+}
+
+function resolveAlgorithms(value: unknown): readonly string[] {
+  const list = stringList(value, 'algorithms') ?? ASYMMETRIC_ALGORITHMS;
+  for (const alg of list) {
+    if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
+      fail(
+        `algorithm "${alg.slice(0, 20)}" is not allowed; use asymmetric ones: ${ASYMMETRIC_ALGORITHMS.join(', ')}`,
+      );
+    }
+  }
+  return list;
+}
+
+function resolveCache(cache: CacheOptions = {}): ResolvedOptions['cache'] {
+  return {
+    store: cache.store,
+    enabled: cache.enabled ?? true,
+    maxEntries: positiveInt(cache.maxEntries, 'cache.maxEntries', 10_000),
+    maxTtlMs: duration(cache.maxTtlMs, 'cache.maxTtlMs', 60_000),
+    inactiveTtlMs: duration(cache.inactiveTtlMs, 'cache.inactiveTtlMs', 5_000),
+    maxConcurrentIntrospections: positiveInt(
+      cache.maxConcurrentIntrospections,
+      'cache.maxConcurrentIntrospections',
+      64,
+    ),
+  };
+}
+
+function resolveJwks(jwks: JwksOptions = {}): Required<JwksOptions> {
+  return {
+    defaultMaxAgeMs: duration(jwks.defaultMaxAgeMs, 'jwks.defaultMaxAgeMs', 300_000),
+    minMaxAgeMs: duration(jwks.minMaxAgeMs, 'jwks.minMaxAgeMs', 30_000),
+    maxMaxAgeMs: duration(jwks.maxMaxAgeMs, 'jwks.maxMaxAgeMs', 86_400_000),
+    cooldownMs: duration(jwks.cooldownMs, 'jwks.cooldownMs', 30_000),
+    maxStaleMs: duration(jwks.maxStaleMs, 'jwks.maxStaleMs', 43_200_000),
+    maxResponseBytes: positiveInt(jwks.maxResponseBytes, 'jwks.maxResponseBytes', 262_144),
+  };
+}
+
+function resolveMode(value: unknown): ResolvedOptions['mode'] {
+  if (value === undefined) return 'auto';
+  if (value === 'auto' || value === 'jwt' || value === 'introspect') return value;
+  return fail('mode must be "auto", "jwt" or "introspect"');
+}
+
+function resolveRealm(value: unknown): string {
+  if (value === undefined) return DEFAULT_REALM;
+  if (typeof value !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(value)) {
+    fail('realm must be a non-empty string of printable ASCII without quotes or backslashes');
+  }
+  return value;
+}
+
+/** Validates `options` and fills in defaults; throws `ZitauthConfigError` on a mistake. */
+export function resolveOptions(options: VerifierOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null)
+    fail('createVerifier needs an options object with at least issuer and projectId');
+  const allowHttp = options.allowInsecureHttp === true;
+  const endpoints = options.endpoints ?? {};
+  if (options.fetch !== undefined && typeof options.fetch !== 'function')
+    fail('fetch must be a function');
+  if (options.now !== undefined && typeof options.now !== 'function')
+    fail('now must be a function returning epoch milliseconds');
+  if (
+    options.roles !== undefined &&
+    typeof options.roles !== 'string' &&
+    typeof options.roles !== 'function'
+  ) {
+    fail('roles must be a claim name or a function (claims) => roles');
+  }
+  return {
+    issuer: checkUrl(options.issuer, 'issuer', allowHttp),
+    audiences: resolveAudiences(options),
+    projectId: options.projectId,
+    allowedClientIds: stringList(options.allowedClientIds, 'allowedClientIds'),
+    mode: resolveMode(options.mode),
+    introspectJwt: options.introspectJwt === true,
+    introspection: resolveIntrospection(options),
+    algorithms: resolveAlgorithms(options.algorithms),
+    clockToleranceMs: duration(options.clockToleranceMs, 'clockToleranceMs', 5_000),
+    maxTokenAgeMs:
+      options.maxTokenAgeMs === undefined
+        ? undefined
+        : duration(options.maxTokenAgeMs, 'maxTokenAgeMs', 0),
+    maxTokenBytes: positiveInt(options.maxTokenBytes, 'maxTokenBytes', 8_192),
+    strictJwtProfile: options.strictJwtProfile === true,
+    transport: {
+      query: options.tokenTransport?.query === true,
+      body: options.tokenTransport?.body === true,
+    },
+    realm: resolveRealm(options.realm),
+    cache: resolveCache(options.cache),
+    jwks: resolveJwks(options.jwks),
+    jwksUri:
+      endpoints.jwksUri === undefined
+        ? undefined
+        : checkUrl(endpoints.jwksUri, 'endpoints.jwksUri', allowHttp),
+    introspectionEndpoint:
+      endpoints.introspectionEndpoint === undefined
+        ? undefined
+        : checkUrl(endpoints.introspectionEndpoint, 'endpoints.introspectionEndpoint', allowHttp),
+    timeoutMs: positiveInt(options.timeoutMs, 'timeoutMs', 5_000),
+    fetch: options.fetch,
+    now: options.now ?? Date.now,
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The pipeline: extract → route → cache → verify (local JWT or introspection) →
+ * normalize. Each step lives in its own module; this file only wires them and holds
+ * the per-verifier state (caches, shutdown signal). Results are cached under the
+ * SHA-256 of the token for at most `maxTtlMs` and never past the token's `exp`; cached
+ * claims are re-checked on every hit, so an entry can never outlive its token's validity.
+ */
+import { createHash } from 'node:crypto';
+import { createMemoryStore, createSingleFlight, tokenCacheKey, type CacheStore } from './cache.js';
+import { checkClaims, type ClaimPolicy } from './claim-checks.js';
+import { createRolesSource, toAuthContext, type RolesSource } from './claims.js';
+import { createDiscovery } from './discovery.js';
+import { InvalidTokenError, UnauthorizedError, ZitauthError } from './errors.js';
+import { extractToken, type ExtractOptions } from './extract.js';
+import type { HttpOptions } from './http.js';
+import { createIntrospector, type Introspector } from './introspection.js';
+import { createKeySet } from './key-set.js';
+import { createLocalVerifier } from './local-verifier.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import type {
+  AuthContext,
+  CachedResult,
+  TokenRequest,
+  Verifier,
+  VerifierOptions,
+} from './types.js';
+
+/** A compact JWS: three base64url segments, the first decoding to a JSON header object. */
+export function isCompactJws(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]*$/.test(part))) return false;
+  return parts[0]!.startsWith('eyJ');
+}
+
+type Check = (token: string) => Promise<CachedResult>;
+
+/** The uncached check of one token, routed by its form and the configured mode. */
+function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPolicy): Check {
+  const discovery = createDiscovery(config.issuer, { ...http, now: config.now });
+  const endpoint = (override: string | undefined, name: 'jwks_uri' | 'introspection_endpoint') =>
+    override === undefined ? () => discovery.endpoint(name) : () => Promise.resolve(override);
+  const verifyJwt =
+    config.mode === 'introspect'
+      ? undefined
+      : createLocalVerifier({
+          keySet: createKeySet({
+            ...config.jwks,
+            jwksUri: endpoint(config.jwksUri, 'jwks_uri'),
+            http: { ...http, maxResponseBytes: config.jwks.maxResponseBytes },
+            now: config.now,
+          }),
+          policy,
+          algorithms: config.algorithms,
+          strictJwtProfile: config.strictJwtProfile,
+          now: config.now,
+        });
+  const introspect: Introspector | undefined =
+    config.introspection === undefined
+      ? undefined
+      : createIntrospector({
+          issuer: config.issuer,
+          endpoint: endpoint(config.introspectionEndpoint, 'introspection_endpoint'),
+          auth: config.introspection,
+          http,
+          maxConcurrent: config.cache.maxConcurrentIntrospections,
+          now: config.now,
+        });
+
+  async function introspected(token: string, kind: 'jwt' | 'opaque'): Promise<CachedResult> {
+    const claims = await introspect!(token);
+    if (claims === null) return { active: false };
+    checkClaims(claims, policy, config.now());
+    return { active: true, kind, claims };
+  }
+
+  return async (token) => {
+    const jws = isCompactJws(token);
+    if (jws && verifyJwt !== undefined) {
+      const claims = await verifyJwt(token);
+      if (!config.introspectJwt) return { active: true, kind: 'jwt', claims };
+      const live = await introspected(token, 'jwt');
+      return live.active ? { active: true, kind: 'jwt', claims } : live;
+    }
+    if (config.mode === 'jwt') throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
+    if (introspect === undefined) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE');
+    return introspected(token, jws ? 'jwt' : 'opaque');
+  };
+}
+
+/** Cache key prefix: results depend on issuer, audiences and mode, so a shared store keeps them apart. */
+function cachePrefix(config: ResolvedOptions): string {
+  const scope = JSON.stringify([
+    config.issuer,
+    config.audiences,
+    config.mode,
+    config.introspectJwt,
+  ]);
+  return `zitauth:${createHash('sha256').update(scope).digest('base64url').slice(0, 12)}:`;
+}
+
+/** How long a result may be reused: bounded by the cache limit and by the token's `exp`. */
+function ttlOf(result: CachedResult, config: ResolvedOptions): number {
+  if (!result.active) return config.cache.inactiveTtlMs;
+  const exp = result.claims['exp'];
+  const untilExp = typeof exp === 'number' ? exp * 1000 - config.now() : 0;
+  return Math.min(config.cache.maxTtlMs, untilExp);
+}
+
+/** A store that never fails a request: a broken shared cache degrades to a miss. */
+function safeStore(store: CacheStore<CachedResult>) {
+  return {
+    async get(key: string): Promise<CachedResult | undefined> {
+      try {
+        return await store.get(key);
+      } catch {
+        return undefined;
+      }
+    },
+    async set(key: string, value: CachedResult, ttlMs: number): Promise<void> {
+      if (ttlMs <= 0) return;
+      try {
+        await store.set(key, value, ttlMs);
+      } catch {
+        // A failed write only costs a later cache miss.
+      }
+    },
+  };
+}
+
+/** Builds a verifier. Throws `ZitauthConfigError` synchronously on a configuration mistake. */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const config = resolveOptions(options);
+  const shutdown = new AbortController();
+  const http: HttpOptions = { timeoutMs: config.timeoutMs, signal: shutdown.signal };
+  if (config.fetch !== undefined) http.fetch = config.fetch;
+  const policy: ClaimPolicy = {
+    issuer: config.issuer,
+    audiences: config.audiences,
+    allowedClientIds: config.allowedClientIds,
+    clockToleranceMs: config.clockToleranceMs,
+    maxTokenAgeMs: config.maxTokenAgeMs,
+  };
+  const check = createCheck(config, http, policy);
+  const roles: RolesSource = createRolesSource(options.roles, config.projectId);
+  const store = safeStore(
+    config.cache.store ??
+      createMemoryStore<CachedResult>({ maxEntries: config.cache.maxEntries, now: config.now }),
+  );
+  const prefix = cachePrefix(config);
+  const shared = createSingleFlight<CachedResult>();
+  const extractOptions: ExtractOptions = {
+    transport: config.transport,
+    maxTokenBytes: config.maxTokenBytes,
+    errors: { realm: config.realm },
+  };
+
+  async function lookUp(token: string): Promise<CachedResult> {
+    if (!config.cache.enabled) return check(token);
+    const key = tokenCacheKey(prefix, token);
+    const cached = await store.get(key);
+    if (cached !== undefined) return cached;
+    return shared(key, async () => {
+      const result = await check(token);
+      await store.set(key, result, ttlOf(result, config));
+      return result;
+    });
+  }
+
+  async function verify(token: string): Promise<AuthContext> {
+    try {
+      if (typeof token !== 'string' || token === '')
+        throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
+      if (Buffer.byteLength(token, 'utf8') > config.maxTokenBytes) {
+        throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE');
+      }
+      const result = await lookUp(token);
+      if (!result.active) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
+      // Re-checked on every use: a cached entry must not outlive exp or nbf.
+      checkClaims(result.claims, policy, config.now());
+      return toAuthContext(result.claims, result.kind, roles);
+    } catch (error) {
+      if (error instanceof ZitauthError) throw error.withRealm(config.realm);
+      throw error;
+    }
+  }
+
+  async function authenticate(
+    request: TokenRequest,
+    { required = true }: { required?: boolean } = {},
+  ): Promise<AuthContext | null> {
+    const token = extractToken(request, extractOptions);
+    if (token !== undefined) return verify(token);
+    if (!required) return null;
+    throw new UnauthorizedError({ realm: config.realm });
+  }
+
+  return {
+    issuer: config.issuer,
+    verify,
+    authenticate,
+    close: () => shutdown.abort(),
+  };
+}
