@@ -1,0 +1,327 @@
+/**
+ * The IdP's signing keys (JWKS), fetched lazily and kept in memory.
+ *
+ * Why not jose's `createRemoteJWKSet` alone: it drops to an error as soon as a refetch
+ * fails (no stale keys while the IdP is down), reads bodies of any size, has no cooldown
+ * after a failed refetch (a flood of tokens with random `kid`s would hammer a sick IdP)
+ * and cannot be aborted on shutdown. So this module owns fetching, freshness and
+ * refetch policy, and uses jose only to import keys (`importJWK`).
+ *
+ * Rules:
+ * - Freshness follows the response's `Cache-Control: max-age`, clamped to
+ *   [minMaxAgeMs, maxMaxAgeMs]; fresh keys are served without any fetch.
+ * - One fetch is in flight at a time; every concurrent caller shares it.
+ * - An unknown `kid` refetches at most once per `cooldownMs` after the last fetch, and
+ *   no fetch at all is tried within `cooldownMs` of a failed one.
+ * - When the IdP is down, the last good keys are served for up to `maxStaleMs` after
+ *   they went stale. Without usable keys the caller gets `UpstreamError`, never
+ *   `invalid_token`: a healthy token must not look bad because the IdP is down.
+ */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import {
+  importJWK,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JWK,
+  type JWSHeaderParameters,
+  type KeyObject,
+} from 'jose';
+import { InvalidTokenError, UpstreamError, ZitauthConfigError } from './errors.js';
+import { cacheControlMaxAge, idpFetch, parseJsonObject, type HttpOptions } from './http.js';
+import type { JwksOptions } from './types.js';
+
+/** Options of {@link createKeySet}. */
+export interface KeySetOptions extends JwksOptions {
+  /** Resolves the key set URL (from discovery or an override); called before each fetch. */
+  jwksUri: () => Promise<string>;
+  /** Fetch, timeout and shutdown signal shared with the owner's other IdP calls. */
+  http: HttpOptions;
+  /** Clock in epoch milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/** Verification keys of one IdP. */
+export interface KeySet {
+  /** A jose-compatible key resolver: pass it straight to `jwtVerify` or `compactVerify`. */
+  getKey: (
+    protectedHeader: JWSHeaderParameters,
+    token: FlattenedJWSInput,
+  ) => Promise<CryptoKey | KeyObject>;
+  /** Fetches the key set now (sharing a fetch already in flight). Rejects with `UpstreamError`. */
+  refresh(): Promise<void>;
+}
+
+export const DEFAULT_JWKS_MAX_RESPONSE_BYTES = 256 * 1024;
+
+/** The key types (and curves) each supported asymmetric JWS algorithm verifies with. */
+const KEY_TYPES: Readonly<Record<string, { kty: string; crv?: readonly string[] }>> = {
+  RS256: { kty: 'RSA' },
+  RS384: { kty: 'RSA' },
+  RS512: { kty: 'RSA' },
+  PS256: { kty: 'RSA' },
+  PS384: { kty: 'RSA' },
+  PS512: { kty: 'RSA' },
+  ES256: { kty: 'EC', crv: ['P-256'] },
+  ES384: { kty: 'EC', crv: ['P-384'] },
+  ES512: { kty: 'EC', crv: ['P-521'] },
+  EdDSA: { kty: 'OKP', crv: ['Ed25519', 'Ed448'] },
+  Ed25519: { kty: 'OKP', crv: ['Ed25519'] },
+};
+
+/** True for the asymmetric JWS algorithms a key set can verify. */
+export function isSupportedAlgorithm(alg: unknown): alg is string {
+  return typeof alg === 'string' && Object.hasOwn(KEY_TYPES, alg);
+}
+
+/** One usable public key, with its imports per algorithm memoised. */
+interface KeyEntry {
+  readonly jwk: JWK;
+  readonly imports: Map<string, Promise<CryptoKey | undefined>>;
+}
+
+/** One successfully fetched key set. */
+interface Snapshot {
+  readonly keys: readonly KeyEntry[];
+  /** Epoch ms until which the keys are fresh (served without a fetch). */
+  readonly freshUntil: number;
+}
+
+interface Settings {
+  defaultMaxAgeMs: number;
+  minMaxAgeMs: number;
+  maxMaxAgeMs: number;
+  cooldownMs: number;
+  maxStaleMs: number;
+  maxResponseBytes: number;
+}
+
+/** Fills defaults and refuses nonsense at construction time. */
+function settings(options: JwksOptions): Settings {
+  const result: Settings = {
+    defaultMaxAgeMs: options.defaultMaxAgeMs ?? 300_000,
+    minMaxAgeMs: options.minMaxAgeMs ?? 30_000,
+    maxMaxAgeMs: options.maxMaxAgeMs ?? 86_400_000,
+    cooldownMs: options.cooldownMs ?? 30_000,
+    maxStaleMs: options.maxStaleMs ?? 43_200_000,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_JWKS_MAX_RESPONSE_BYTES,
+  };
+  for (const [name, value] of Object.entries(result)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new ZitauthConfigError(`jwks.${name} must be a finite number of at least 0`);
+    }
+  }
+  if (result.minMaxAgeMs > result.maxMaxAgeMs) {
+    throw new ZitauthConfigError('jwks.minMaxAgeMs must not exceed jwks.maxMaxAgeMs');
+  }
+  if (result.maxResponseBytes < 1) {
+    throw new ZitauthConfigError('jwks.maxResponseBytes must be at least 1');
+  }
+  return result;
+}
+
+/**
+ * Whether one JWKS entry can ever verify a signature. Symmetric (`oct`) keys are never
+ * used: a verifier that accepts them lets anyone who knows the "public" key forge tokens.
+ * Entries carrying private material are refused too: a key set that publishes them is
+ * broken, and its keys should not be trusted.
+ */
+function isUsableJwk(value: unknown): value is JWK {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const jwk = value as Record<string, unknown>;
+  if (jwk['kty'] !== 'RSA' && jwk['kty'] !== 'EC' && jwk['kty'] !== 'OKP') return false;
+  if (jwk['d'] !== undefined) return false;
+  if (jwk['use'] !== undefined && jwk['use'] !== 'sig') return false;
+  const ops = jwk['key_ops'];
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) return false;
+  if (jwk['kid'] !== undefined && typeof jwk['kid'] !== 'string') return false;
+  if (jwk['alg'] !== undefined && typeof jwk['alg'] !== 'string') return false;
+  try {
+    // A structural check only: one broken key must not take the whole set down.
+    createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses a JWKS body into usable keys; a body that is not a key set is an IdP fault. */
+export function parseKeySet(body: string): JWK[] {
+  const document = parseJsonObject(body);
+  const keys = document['keys'];
+  if (!Array.isArray(keys)) {
+    throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
+      cause: new Error('the key set has no "keys" array'),
+    });
+  }
+  const usable = keys.filter(isUsableJwk);
+  if (usable.length === 0) {
+    // Keep serving the last good keys rather than replace them with an empty set.
+    throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
+      cause: new Error('the key set holds no usable signing key'),
+    });
+  }
+  return usable;
+}
+
+/** Whether `jwk` may verify a token signed with `alg` (key type, curve, `alg` of the JWK). */
+function fitsAlgorithm(jwk: JWK, alg: string): boolean {
+  const want = KEY_TYPES[alg];
+  if (want === undefined || jwk.kty !== want.kty) return false;
+  if (want.crv !== undefined && (jwk.crv === undefined || !want.crv.includes(jwk.crv))) {
+    return false;
+  }
+  return jwk.alg === undefined || jwk.alg === alg;
+}
+
+/** Imports a key once per algorithm; a key that fails to import is skipped, not fatal. */
+function importFor(entry: KeyEntry, alg: string): Promise<CryptoKey | undefined> {
+  let imported = entry.imports.get(alg);
+  if (imported === undefined) {
+    imported = importJWK(entry.jwk, alg).then(
+      (key) => (key instanceof Uint8Array ? undefined : key),
+      () => undefined,
+    );
+    entry.imports.set(alg, imported);
+  }
+  return imported;
+}
+
+/**
+ * Picks the key for a token: by `kid` when the token names one; without a `kid`, only
+ * when exactly one key fits the algorithm (guessing among several would be arbitrary).
+ */
+async function selectKey(
+  keys: readonly KeyEntry[],
+  alg: string,
+  kid: string | undefined,
+): Promise<CryptoKey | undefined> {
+  const candidates = keys.filter(
+    (entry) => fitsAlgorithm(entry.jwk, alg) && (kid === undefined || entry.jwk.kid === kid),
+  );
+  if (kid === undefined && candidates.length !== 1) return undefined;
+  for (const entry of candidates) {
+    const key = await importFor(entry, alg);
+    if (key !== undefined) return key;
+  }
+  return undefined;
+}
+
+/** Reads `alg` and `kid` from an unverified header; refuses what no key could verify. */
+function readHeader(header: JWSHeaderParameters): { alg: string; kid: string | undefined } {
+  const { alg, kid } = header;
+  if (!isSupportedAlgorithm(alg)) throw new InvalidTokenError('ERR_ZITAUTH_ALG_NOT_ALLOWED');
+  if (kid !== undefined && typeof kid !== 'string') {
+    throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
+  }
+  return { alg, kid };
+}
+
+function asUpstream(error: unknown): UpstreamError {
+  return error instanceof UpstreamError
+    ? error
+    : new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause: error });
+}
+
+export function createKeySet(options: KeySetOptions): KeySet {
+  const config = settings(options);
+  const now = options.now ?? Date.now;
+  const http: HttpOptions = { ...options.http, maxResponseBytes: config.maxResponseBytes };
+
+  let snapshot: Snapshot | undefined;
+  let pending: Promise<Snapshot> | undefined;
+  let lastFetchAt = -Infinity;
+  /** Set after a failed fetch: no new fetch before this time. */
+  let retryAt = -Infinity;
+  let lastFailure: unknown;
+
+  async function load(): Promise<Snapshot> {
+    const uri = await options.jwksUri();
+    const response = await idpFetch(
+      uri,
+      { headers: { accept: 'application/jwk-set+json, application/json' } },
+      http,
+    );
+    if (response.status !== 200) {
+      throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
+        cause: new Error(`the key set endpoint answered ${response.status}`),
+      });
+    }
+    const keys = parseKeySet(response.body).map((jwk) => ({ jwk, imports: new Map() }));
+    const maxAgeSeconds = cacheControlMaxAge(response.headers.get('cache-control'));
+    const maxAgeMs = maxAgeSeconds === undefined ? config.defaultMaxAgeMs : maxAgeSeconds * 1000;
+    const clamped = Math.min(config.maxMaxAgeMs, Math.max(config.minMaxAgeMs, maxAgeMs));
+    return { keys, freshUntil: now() + clamped };
+  }
+
+  /** Starts a fetch, or joins the one in flight. */
+  function fetchShared(): Promise<Snapshot> {
+    if (pending === undefined) {
+      lastFetchAt = now();
+      pending = load()
+        .then(
+          (loaded) => {
+            snapshot = loaded;
+            lastFailure = undefined;
+            return loaded;
+          },
+          (error: unknown) => {
+            lastFailure = error;
+            retryAt = now() + config.cooldownMs;
+            throw asUpstream(error);
+          },
+        )
+        .finally(() => {
+          pending = undefined;
+        });
+    }
+    return pending;
+  }
+
+  /** The last good keys while within `maxStaleMs` of going stale; otherwise the failure. */
+  function staleOr(error: unknown): Snapshot {
+    if (snapshot !== undefined && now() < snapshot.freshUntil + config.maxStaleMs) return snapshot;
+    throw asUpstream(error);
+  }
+
+  /** Fresh keys, refetched when stale; stale keys while the IdP is down (bounded). */
+  async function currentKeys(): Promise<Snapshot> {
+    if (snapshot !== undefined && now() < snapshot.freshUntil) return snapshot;
+    if (pending === undefined && now() < retryAt) return staleOr(lastFailure);
+    try {
+      return await fetchShared();
+    } catch (error) {
+      return staleOr(error);
+    }
+  }
+
+  /**
+   * After a `kid` miss: the refetched keys, or undefined when the cooldown forbids a
+   * refetch. If the latest fetch failed we cannot tell a rotated key from a bogus one,
+   * so that is an upstream failure, not a bad token.
+   */
+  async function keysAfterMiss(): Promise<Snapshot | undefined> {
+    const t = now();
+    if (pending === undefined && (t < lastFetchAt + config.cooldownMs || t < retryAt)) {
+      if (lastFailure !== undefined) throw asUpstream(lastFailure);
+      return undefined;
+    }
+    return fetchShared();
+  }
+
+  async function getKey(header: JWSHeaderParameters): Promise<CryptoKey> {
+    const { alg, kid } = readHeader(header);
+    const first = await selectKey((await currentKeys()).keys, alg, kid);
+    if (first !== undefined) return first;
+    const refetched = await keysAfterMiss();
+    const second = refetched === undefined ? undefined : await selectKey(refetched.keys, alg, kid);
+    if (second === undefined) throw new InvalidTokenError('ERR_ZITAUTH_KEY_NOT_FOUND');
+    return second;
+  }
+
+  return {
+    getKey,
+    refresh: async () => {
+      await fetchShared();
+    },
+  };
+}

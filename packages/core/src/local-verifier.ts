@@ -1,0 +1,155 @@
+/**
+ * Local verification of JWT access tokens: header pre-checks, signature (jose
+ * `compactVerify` with keys from the key set), refusal of ID tokens, the optional
+ * RFC 9068 profile, then the shared claim checks.
+ *
+ * The algorithm is checked against an asymmetric-only allowlist before any key is
+ * looked up, so `alg: none`, HMAC tokens (including HS256 "signed" with the IdP's public
+ * key as the secret) and unknown algorithms are refused without ever causing a key set
+ * fetch. jose errors are translated in one place and kept only as `cause`.
+ */
+import { compactVerify } from 'jose';
+import { checkClaims, type ClaimPolicy } from './claim-checks.js';
+import {
+  InvalidTokenError,
+  ZitauthConfigError,
+  ZitauthError,
+  type ZitauthErrorCode,
+} from './errors.js';
+import { isSupportedAlgorithm, type KeySet } from './key-set.js';
+
+/** Options of {@link createLocalVerifier}. */
+export interface LocalVerifierOptions {
+  /** Where verification keys come from. */
+  keySet: KeySet;
+  /** The claim rules every token must satisfy. */
+  policy: ClaimPolicy;
+  /** Accepted JWS algorithms; asymmetric only. */
+  algorithms: readonly string[];
+  /** Require RFC 9068 JWT access tokens (`typ: at+jwt`, `client_id`, `jti`, `iat`). */
+  strictJwtProfile: boolean;
+  /** Clock in epoch milliseconds. */
+  now: () => number;
+}
+
+/** Verifies one compact JWT and resolves its payload. Rejects with a `ZitauthError`. */
+export type LocalVerify = (token: string) => Promise<Record<string, unknown>>;
+
+/** jose error codes and what they mean for the caller; anything else is a bad signature. */
+const JOSE_CODES: Readonly<Record<string, ZitauthErrorCode>> = {
+  ERR_JOSE_ALG_NOT_ALLOWED: 'ERR_ZITAUTH_ALG_NOT_ALLOWED',
+  ERR_JOSE_NOT_SUPPORTED: 'ERR_ZITAUTH_TOKEN_MALFORMED',
+  ERR_JWS_INVALID: 'ERR_ZITAUTH_TOKEN_MALFORMED',
+  ERR_JWT_INVALID: 'ERR_ZITAUTH_TOKEN_MALFORMED',
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'ERR_ZITAUTH_SIGNATURE_INVALID',
+  ERR_JWKS_NO_MATCHING_KEY: 'ERR_ZITAUTH_KEY_NOT_FOUND',
+};
+
+/**
+ * The one place library errors become ours. Our own errors (including `UpstreamError`
+ * from the key set) pass through unchanged; jose's messages stay in `cause`.
+ */
+export function translateJoseError(error: unknown): ZitauthError {
+  if (error instanceof ZitauthError) return error;
+  const joseCode = (error as { code?: unknown } | null)?.code;
+  const code = typeof joseCode === 'string' ? JOSE_CODES[joseCode] : undefined;
+  return new InvalidTokenError(code ?? 'ERR_ZITAUTH_SIGNATURE_INVALID', { cause: error });
+}
+
+function fail(code: ZitauthErrorCode): never {
+  throw new InvalidTokenError(code);
+}
+
+/** Decodes one base64url segment holding a JSON object, or fails as malformed. */
+function decodeJsonSegment(segment: string | Uint8Array): Record<string, unknown> {
+  const text =
+    typeof segment === 'string'
+      ? /^[A-Za-z0-9_-]+$/.test(segment)
+        ? Buffer.from(segment, 'base64url').toString('utf8')
+        : fail('ERR_ZITAUTH_TOKEN_MALFORMED')
+      : Buffer.from(segment).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    fail('ERR_ZITAUTH_TOKEN_MALFORMED');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('ERR_ZITAUTH_TOKEN_MALFORMED');
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Checks the unverified header before any key is fetched: three segments, a JSON
+ * header, an allowed algorithm, and no unencoded payload (`b64`), which JWTs never use.
+ */
+function preflight(token: string, allowed: ReadonlySet<string>): Record<string, unknown> {
+  const segments = token.split('.');
+  if (segments.length !== 3) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
+  const header = decodeJsonSegment(segments[0] ?? '');
+  if (typeof header['alg'] !== 'string') fail('ERR_ZITAUTH_TOKEN_MALFORMED');
+  if (!allowed.has(header['alg'])) fail('ERR_ZITAUTH_ALG_NOT_ALLOWED');
+  if (header['b64'] !== undefined) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
+  return header;
+}
+
+/**
+ * Refuses ID tokens presented as access tokens. ZITADEL may put the same audiences in
+ * both, so `aud` cannot tell them apart; ID tokens carry `nonce`/`at_hash`/`c_hash` and
+ * no `jti`, while ZITADEL access tokens always carry a `jti`.
+ */
+function checkNotIdToken(payload: Record<string, unknown>): void {
+  const idTokenClaim = ['nonce', 'at_hash', 'c_hash'].some((name) => Object.hasOwn(payload, name));
+  if (idTokenClaim || payload['jti'] === undefined) fail('ERR_ZITAUTH_ID_TOKEN');
+  if (typeof payload['jti'] !== 'string' || payload['jti'] === '') {
+    fail('ERR_ZITAUTH_CLAIM_INVALID');
+  }
+}
+
+/**
+ * RFC 9068: `typ` is `at+jwt` (media types compare case-insensitively, with or without
+ * the `application/` prefix), and `client_id` and `iat` are required. Off for ZITADEL,
+ * which signs `typ: JWT`.
+ */
+function checkJwtProfile(header: Record<string, unknown>, payload: Record<string, unknown>): void {
+  const typ = typeof header['typ'] === 'string' ? header['typ'].toLowerCase() : undefined;
+  if (typ !== 'at+jwt' && typ !== 'application/at+jwt') fail('ERR_ZITAUTH_TOKEN_TYPE');
+  const clientId = payload['client_id'];
+  if (typeof clientId !== 'string' || clientId === '') fail('ERR_ZITAUTH_CLAIM_INVALID');
+  if (payload['iat'] === undefined) fail('ERR_ZITAUTH_CLAIM_INVALID');
+}
+
+/** The allowlist as a set; symmetric, `none` or unknown algorithms are configuration errors. */
+function allowlist(algorithms: readonly string[]): ReadonlySet<string> {
+  if (algorithms.length === 0) {
+    throw new ZitauthConfigError('algorithms must list at least one algorithm');
+  }
+  for (const alg of algorithms) {
+    if (!isSupportedAlgorithm(alg)) {
+      throw new ZitauthConfigError(
+        `algorithm ${JSON.stringify(alg)} is not an asymmetric JWS algorithm`,
+      );
+    }
+  }
+  return new Set(algorithms);
+}
+
+export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify {
+  const allowed = allowlist(options.algorithms);
+  const verifyOptions = { algorithms: [...allowed] };
+  return async (token) => {
+    const header = preflight(token, allowed);
+    let payload: Record<string, unknown>;
+    try {
+      const result = await compactVerify(token, options.keySet.getKey, verifyOptions);
+      payload = decodeJsonSegment(result.payload);
+    } catch (error) {
+      throw translateJoseError(error);
+    }
+    checkNotIdToken(payload);
+    if (options.strictJwtProfile) checkJwtProfile(header, payload);
+    checkClaims(payload, options.policy, options.now());
+    return payload;
+  };
+}
