@@ -31,6 +31,9 @@ export function createMemoryStore<V extends object>(
   const lru = new LRUCache<string, V>({
     max: options.maxEntries ?? 10_000,
     ttlAutopurge: false,
+    // lru-cache otherwise reuses one clock reading for 1 ms of real time, so an entry read
+    // right after an injected clock moved past its TTL would still be served.
+    ttlResolution: 0,
     perf: { now },
   });
   return {

@@ -76,10 +76,7 @@ export async function idpFetch(
       await response.body?.cancel().catch(() => undefined);
       throw new Error(`unexpected redirect (${response.status}) from the IdP`);
     }
-    const body = await readCapped(
-      response,
-      options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-    );
+    const body = await readCapped(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     if (response.status >= 500) {
       throw new Error(`the IdP answered ${response.status}`);
     }
@@ -114,10 +111,13 @@ export function parseJsonObject(body: string): Record<string, unknown> {
  */
 export function cacheControlMaxAge(header: string | null): number | undefined {
   if (header === null) return undefined;
-  const directives = header.toLowerCase().split(',').map((part) => part.trim());
+  const directives = header
+    .toLowerCase()
+    .split(',')
+    .map((part) => part.trim());
   if (directives.includes('no-store') || directives.includes('no-cache')) return 0;
   for (const directive of directives) {
-    const match = /^(?:s-)?max-age=(\d+)$/.exec(directive);
+    const match = /^(?:max-age|s-maxage)=(\d+)$/.exec(directive);
     if (match?.[1] !== undefined) return Number(match[1]);
   }
   return undefined;
