@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createRolesSource,
+  parseRolesClaim,
+  parseScopes,
+  projectRolesClaim,
+  toAuthContext,
+  ZITADEL_ROLES_CLAIM,
+} from '../src/claims.js';
+
+const base = {
+  iss: 'https://idp.example',
+  sub: 'u1',
+  aud: ['p1', 'client@project'],
+  exp: 2_000_000_000,
+  iat: 1_999_990_000,
+  jti: 'V2_1-at_1',
+  client_id: 'client@project',
+  scope: 'openid  profile',
+  'urn:zitadel:iam:user:resourceowner:id': 'org-1',
+};
+
+describe('parseRolesClaim', () => {
+  it('keeps ZITADEL role maps and drops malformed entries', () => {
+    expect(
+      parseRolesClaim({
+        admin: { '1': 'acme.example', '2': 42 },
+        broken: 'yes',
+        list: ['x'],
+      }),
+    ).toEqual({ admin: { '1': 'acme.example' } });
+  });
+
+  it('turns a string array into roles held in no organisation', () => {
+    expect(parseRolesClaim(['admin', '', 7, 'reader'])).toEqual({ admin: {}, reader: {} });
+  });
+
+  it('answers no roles for anything else', () => {
+    expect(parseRolesClaim(undefined)).toEqual({});
+    expect(parseRolesClaim('admin')).toEqual({});
+    expect(parseRolesClaim(null)).toEqual({});
+  });
+});
+
+describe('createRolesSource', () => {
+  const specific = { [projectRolesClaim('p1')]: { admin: { o: 'd' } } };
+  const generic = { [ZITADEL_ROLES_CLAIM]: { reader: { o: 'd' } } };
+
+  it('prefers the project-specific claim and falls back to the generic one', () => {
+    const source = createRolesSource(undefined, 'p1');
+    expect(source({ ...specific, ...generic })).toEqual({ admin: { o: 'd' } });
+    expect(source(generic)).toEqual({ reader: { o: 'd' } });
+    expect(createRolesSource(undefined, undefined)({ ...specific, ...generic })).toEqual({
+      reader: { o: 'd' },
+    });
+  });
+
+  it('reads a named claim or uses a mapper', () => {
+    expect(createRolesSource('roles', 'p1')({ roles: ['a'] })).toEqual({ a: {} });
+    expect(createRolesSource(() => ({ x: {} }), 'p1')({})).toEqual({ x: {} });
+  });
+});
+
+describe('parseScopes', () => {
+  it('splits scope, or reads an scp array', () => {
+    expect(parseScopes({ scope: 'a  b ' })).toEqual(['a', 'b']);
+    expect(parseScopes({ scp: ['a', 1, 'b'] })).toEqual(['a', 'b']);
+    expect(parseScopes({})).toEqual([]);
+  });
+});
+
+describe('toAuthContext', () => {
+  it('normalizes claims to camelCase', () => {
+    const auth = toAuthContext(base, 'opaque', createRolesSource(undefined, 'p1'));
+    expect(auth).toMatchObject({
+      subject: 'u1',
+      clientId: 'client@project',
+      orgId: 'org-1',
+      scopes: ['openid', 'profile'],
+      roles: {},
+      issuer: 'https://idp.example',
+      audience: ['p1', 'client@project'],
+      expiresAt: new Date(2_000_000_000_000),
+      issuedAt: new Date(1_999_990_000_000),
+      tokenId: 'V2_1-at_1',
+      tokenKind: 'opaque',
+    });
+    expect(auth.claims).toEqual(base);
+    expect(Object.isFrozen(auth)).toBe(true);
+  });
+
+  it('falls back to azp, a string audience and missing optional claims', () => {
+    const auth = toAuthContext(
+      { iss: 'i', sub: 's', aud: 'only', exp: 1, azp: 'spa' },
+      'jwt',
+      createRolesSource(undefined, undefined),
+    );
+    expect(auth).toMatchObject({
+      clientId: 'spa',
+      audience: ['only'],
+      orgId: undefined,
+      issuedAt: undefined,
+      tokenId: undefined,
+    });
+    expect(toAuthContext({ sub: 's', exp: 'x' }, 'jwt', () => ({})).audience).toEqual([]);
+    expect(toAuthContext({ sub: 's', exp: 'x' }, 'jwt', () => ({})).expiresAt).toEqual(new Date(0));
+  });
+});
