@@ -1,0 +1,392 @@
+/**
+ * An M2M token client: a backend service gets an access token from ZITADEL with its
+ * service-user key (JWT bearer grant, RFC 7523), its client id and secret (client
+ * credentials) or a personal access token, and calls protected APIs with it. The token
+ * is cached until shortly before it expires, concurrent callers share one token request,
+ * outages are retried with backoff, and refusals surface as a typed `TokenRequestError`.
+ * Configuration is checked when the client is built, so a wrong key file fails at start-up
+ * rather than on the first request.
+ */
+import { createSingleFlight } from './cache.js';
+import { createDiscovery } from './discovery.js';
+import { UpstreamError, ZitauthConfigError } from './errors.js';
+import { idpFetch, type FetchLike, type HttpOptions } from './http.js';
+import { checkIdpUrl } from './idp-url.js';
+import { loadKeyFile, type KeyFileInput } from './key-file.js';
+import { resolveRetryPolicy, withRetry, type RetryOptions, type RetryPolicy } from './retry.js';
+import {
+  processTokenResponse,
+  tokenRequest,
+  tokenRequestError,
+  type GrantCredential,
+  type TokenResponse,
+} from './token-grant.js';
+import { buildScope } from './token-scopes.js';
+
+export { fetchUserinfo, type UserinfoOptions } from './userinfo.js';
+export {
+  TokenRequestError,
+  type TokenResponse,
+  type TokenRequestErrorDetails,
+} from './token-grant.js';
+export { type RetryOptions } from './retry.js';
+export {
+  OPENID_SCOPE,
+  ROLES_SCOPE,
+  ZITADEL_API_SCOPE,
+  projectAudienceScope,
+} from './token-scopes.js';
+
+/** Options of {@link createTokenClient}. Give exactly one credential. */
+export interface TokenClientOptions {
+  /** The IdP's issuer URL, exactly as in its discovery document, e.g. `https://acme.zitadel.cloud`. */
+  issuer: string;
+  /** A service-user key file (path, JSON text or parsed object): the JWT bearer grant. Recommended. */
+  keyFile?: KeyFileInput | undefined;
+  /** The service user's client id, for the client credentials grant (with `clientSecret`). */
+  clientId?: string | undefined;
+  /** The service user's client secret, for the client credentials grant. */
+  clientSecret?: string | undefined;
+  /** A personal access token, used as is: no token request is ever made. */
+  personalAccessToken?: string | undefined;
+  /** Projects whose APIs the token is for: each adds its audience scope. @default [] */
+  projectIds?: readonly string[] | undefined;
+  /** Ask for the service user's project roles. @default true when projectIds is not empty */
+  roles?: boolean | undefined;
+  /** Add ZITADEL's own API to the audience. @default false */
+  zitadelApi?: boolean | undefined;
+  /** Extra scopes, after the generated ones (`openid` always comes first). @default [] */
+  scopes?: readonly string[] | undefined;
+  /**
+   * Get a new token this long before the current one expires, in milliseconds; for
+   * tokens living less than twice this, half their lifetime is used. @default 60000
+   */
+  refreshMarginMs?: number | undefined;
+  /** Retries of token requests that failed for passing reasons (network, timeout, 5xx, 429). */
+  retry?: RetryOptions | undefined;
+  /** Time limit of each IdP call, in milliseconds. @default 5000 */
+  timeoutMs?: number | undefined;
+  /** The fetch implementation, for IdP calls and `client.fetch`. @default globalThis.fetch */
+  fetch?: FetchLike | undefined;
+  /** Clock in epoch milliseconds (token expiry and assertion `iat`). @default Date.now */
+  now?: (() => number) | undefined;
+  /** The token endpoint; skips discovery. For ZITADEL: `${issuer}/oauth/v2/token`. */
+  tokenEndpoint?: string | undefined;
+}
+
+/** A client that keeps one M2M access token fresh. */
+export interface TokenClient {
+  /** The cached access token, fetched or refreshed when needed. */
+  getToken(): Promise<string>;
+  /** The cached token with its expiry, granted scope and type. */
+  getTokenResponse(): Promise<TokenResponse>;
+  /**
+   * `fetch` with `Authorization: Bearer <token>`. When the API answers 401, the token is
+   * dropped, a fresh one fetched and the request sent once more, if its body can be sent
+   * twice (none, a string, URLSearchParams, Blob, FormData or bytes; not a stream).
+   */
+  fetch(input: string | URL, init?: RequestInit): Promise<Response>;
+  /** Drops the cached token; the next call fetches a new one. */
+  invalidate(): void;
+  /** Aborts token requests in flight and forgets the token; later calls reject. */
+  close(): void;
+}
+
+/** The moving parts behind a {@link TokenClient}. */
+interface TokenSource {
+  getTokenResponse(): Promise<TokenResponse>;
+  /** Drops `rejected` if it is still the cached token; true when a retry may help. */
+  renew(rejected: string): boolean;
+  invalidate(): void;
+  close(): void;
+}
+
+/** Everything the client needs, checked and with defaults applied. */
+interface ClientConfig {
+  issuer: string;
+  scope: string;
+  refreshMarginMs: number;
+  retry: RetryPolicy;
+  now: () => number;
+  fetch: FetchLike | undefined;
+  timeoutMs: number | undefined;
+  tokenEndpoint: string | undefined;
+}
+
+function configError(message: string): ZitauthConfigError {
+  return new ZitauthConfigError(`zitauth: createTokenClient: ${message}`);
+}
+
+const CREDENTIALS_HELP =
+  'keyFile (a service-user key file, recommended), clientId with clientSecret, or personalAccessToken';
+
+function nonEmptyString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw configError(`${name} must be a non-empty string`);
+  }
+  return value;
+}
+
+/** Picks the one credential given; throws when there is none, several, or half of one. */
+function resolveCredential(
+  options: TokenClientOptions,
+): GrantCredential | { kind: 'pat'; token: string } {
+  const given = [
+    options.keyFile !== undefined && 'keyFile',
+    (options.clientId !== undefined || options.clientSecret !== undefined) &&
+      'clientId/clientSecret',
+    options.personalAccessToken !== undefined && 'personalAccessToken',
+  ].filter((name): name is string => name !== false);
+  if (given.length === 0) throw configError(`no credential given; pass one of ${CREDENTIALS_HELP}`);
+  if (given.length > 1) {
+    throw configError(`pass exactly one credential, got ${given.join(' and ')}`);
+  }
+  if (options.keyFile !== undefined)
+    return { kind: 'jwt-bearer', key: loadServiceUserKey(options.keyFile) };
+  if (options.personalAccessToken !== undefined) {
+    const token = nonEmptyString(options.personalAccessToken, 'personalAccessToken');
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw configError('personalAccessToken contains spaces or line breaks; copy the token alone');
+    }
+    return { kind: 'pat', token };
+  }
+  if (options.clientId === undefined || options.clientSecret === undefined) {
+    throw configError(
+      "clientId and clientSecret go together (the service user's client id and generated secret)",
+    );
+  }
+  const clientId = nonEmptyString(options.clientId, 'clientId');
+  return {
+    kind: 'client-credentials',
+    clientId,
+    clientSecret: nonEmptyString(options.clientSecret, 'clientSecret'),
+  };
+}
+
+function loadServiceUserKey(input: KeyFileInput): ReturnType<typeof loadKeyFile> {
+  const key = loadKeyFile(input, undefined, 'keyFile');
+  if (key.type !== 'serviceaccount') {
+    throw new ZitauthConfigError(
+      'zitauth: keyFile is an application key ("type": "application"); the JWT bearer grant needs a ' +
+        'service-user key ("type": "serviceaccount"): in the ZITADEL console open the service user, ' +
+        'Keys, New, JSON. Application keys authenticate an API app for introspection.',
+      'ERR_ZITAUTH_INVALID_KEY_FILE',
+    );
+  }
+  return key;
+}
+
+function optionalMs(value: unknown, name: string, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  ) {
+    throw configError(`${name} must be a finite number of milliseconds ${allowZero ? '≥' : '>'} 0`);
+  }
+  return value;
+}
+
+function resolveConfig(options: TokenClientOptions, issuer: string): ClientConfig {
+  return {
+    issuer,
+    scope: buildScope(options),
+    refreshMarginMs: optionalMs(options.refreshMarginMs, 'refreshMarginMs', true) ?? 60_000,
+    retry: resolveRetryPolicy(options.retry),
+    now: options.now ?? Date.now,
+    fetch: options.fetch,
+    timeoutMs: optionalMs(options.timeoutMs, 'timeoutMs', false),
+    tokenEndpoint:
+      options.tokenEndpoint === undefined
+        ? undefined
+        : checkIdpUrl(options.tokenEndpoint, 'tokenEndpoint'),
+  };
+}
+
+/** Builds a token client; throws `ZitauthConfigError` at once when the options are wrong. */
+export function createTokenClient(options: TokenClientOptions): TokenClient {
+  if (typeof options !== 'object' || options === null) {
+    throw configError(`options are required: an issuer and one of ${CREDENTIALS_HELP}`);
+  }
+  const issuer = checkIdpUrl(options.issuer, 'issuer');
+  const credential = resolveCredential(options);
+  // Checked for a personal access token too, so switching credentials never hides a typo.
+  const config = resolveConfig(options, issuer);
+  const source =
+    credential.kind === 'pat'
+      ? createStaticSource(credential.token)
+      : createGrantSource(config, credential);
+  return {
+    getToken: async () => (await source.getTokenResponse()).accessToken,
+    getTokenResponse: () => source.getTokenResponse(),
+    fetch: authorizedFetch(source, options.fetch),
+    invalidate: () => source.invalidate(),
+    close: () => source.close(),
+  };
+}
+
+/** A personal access token: nothing to fetch, nothing to refresh. */
+function createStaticSource(token: string): TokenSource {
+  // The PAT's expiry is set in the console and not known here: report the latest Date.
+  const response: TokenResponse = {
+    accessToken: token,
+    expiresAt: new Date(8.64e15),
+    scope: undefined,
+    tokenType: 'Bearer',
+  };
+  let closed = false;
+  return {
+    getTokenResponse: async () => {
+      if (closed) throw closedError();
+      return { ...response };
+    },
+    renew: () => false,
+    invalidate: () => undefined,
+    close: () => {
+      closed = true;
+    },
+  };
+}
+
+function closedError(): UpstreamError {
+  return new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
+    cause: new Error('the token client was closed'),
+  });
+}
+
+/** A token kept with the times it must be refreshed by and stops being valid. */
+interface CachedToken {
+  response: TokenResponse;
+  refreshAtMs: number;
+}
+
+function cacheEntry(response: TokenResponse, sentAtMs: number, marginMs: number): CachedToken {
+  const lifetimeMs = response.expiresAt.getTime() - sentAtMs;
+  return { response, refreshAtMs: sentAtMs + lifetimeMs - Math.min(marginMs, lifetimeMs / 2) };
+}
+
+/** Asks the token endpoint; only the exchange is retried, and only for outages. */
+function createRequester(
+  config: ClientConfig,
+  credential: GrantCredential,
+  http: HttpOptions,
+): () => Promise<CachedToken> {
+  // Lazy: nothing is fetched unless no tokenEndpoint was given.
+  const discovery = createDiscovery(config.issuer, { ...http, now: config.now });
+  const exchange = async () => {
+    const endpoint = config.tokenEndpoint ?? (await discovery.endpoint('token_endpoint'));
+    // Signed per attempt: every assertion gets a fresh jti and iat.
+    const sentAtMs = config.now();
+    const request = await tokenRequest(credential, config.issuer, config.scope, sentAtMs);
+    const response = await idpFetch(endpoint, request.init, http);
+    if (response.status === 429) throw upstream('the token endpoint answered HTTP 429');
+    return { response, sentAtMs, secrets: request.secrets };
+  };
+  return async () => {
+    // A refusal (4xx) or a malformed answer would come back the same, so neither is retried.
+    const { response, sentAtMs, secrets } = await withRetry(exchange, config.retry, {
+      retryable: (error) => error instanceof UpstreamError,
+      ...(http.signal === undefined ? {} : { signal: http.signal }),
+    });
+    if (response.status >= 400) throw tokenRequestError(response, secrets);
+    return cacheEntry(processTokenResponse(response, sentAtMs), sentAtMs, config.refreshMarginMs);
+  };
+}
+
+function upstream(reason: string): UpstreamError {
+  return new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause: new Error(reason) });
+}
+
+/**
+ * The JWT bearer or client credentials grant behind a cache of one token. A refresh
+ * that fails for an outage keeps serving the current token while it is still valid: the
+ * refresh margin exists so that an IdP hiccup does not stop the service.
+ */
+function createGrantSource(config: ClientConfig, credential: GrantCredential): TokenSource {
+  const controller = new AbortController();
+  const request = createRequester(config, credential, {
+    ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+    signal: controller.signal,
+  });
+  const singleFlight = createSingleFlight<CachedToken>();
+  let cached: CachedToken | undefined;
+
+  const refresh = (): Promise<CachedToken> =>
+    singleFlight('token', async () => {
+      const entry = await request();
+      if (!controller.signal.aborted) cached = entry;
+      return entry;
+    });
+
+  async function getTokenResponse(): Promise<TokenResponse> {
+    if (controller.signal.aborted) throw closedError();
+    if (cached !== undefined && config.now() < cached.refreshAtMs) return { ...cached.response };
+    try {
+      return { ...(await refresh()).response };
+    } catch (error) {
+      const current = cached;
+      const usable = current !== undefined && config.now() < current.response.expiresAt.getTime();
+      if (error instanceof UpstreamError && usable && !controller.signal.aborted) {
+        return { ...current.response };
+      }
+      throw error;
+    }
+  }
+
+  return {
+    getTokenResponse,
+    renew: (rejected) => {
+      if (cached?.response.accessToken === rejected) cached = undefined;
+      return true;
+    },
+    invalidate: () => {
+      cached = undefined;
+    },
+    close: () => {
+      cached = undefined;
+      controller.abort();
+    },
+  };
+}
+
+/** Bodies fetch can send a second time (a stream is consumed by the first attempt). */
+function isReplayable(body: RequestInit['body']): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof URLSearchParams ||
+    body instanceof Blob ||
+    body instanceof FormData ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body)
+  );
+}
+
+function withBearer(init: RequestInit | undefined, token: string): RequestInit {
+  const headers = new Headers(init?.headers);
+  headers.set('authorization', `Bearer ${token}`);
+  return { ...init, headers };
+}
+
+/** `fetch` with the token; one renewal and resend after a 401, when the body allows it. */
+function authorizedFetch(
+  source: TokenSource,
+  fetchImpl: FetchLike | undefined,
+): TokenClient['fetch'] {
+  return async (input, init) => {
+    const send = (token: string): Promise<Response> =>
+      (fetchImpl ?? globalThis.fetch)(input, withBearer(init, token));
+    const token = (await source.getTokenResponse()).accessToken;
+    const response = await send(token);
+    if (response.status !== 401 || !isReplayable(init?.body) || !source.renew(token)) {
+      return response;
+    }
+    // The API no longer accepts this token (revoked, keys rotated): one fresh try.
+    await response.body?.cancel().catch(() => undefined);
+    return send((await source.getTokenResponse()).accessToken);
+  };
+}
