@@ -1,0 +1,31 @@
+/**
+ * Everything a request handler may touch, in one object: the directory, keys, issued
+ * tokens, pending logins, faults and settings. The issuer is only known once the server
+ * listens, so it is read through a getter.
+ */
+import type { FaultRegistry } from './faults.js';
+import type { KeyRing } from './keys.js';
+import type { LoginStore } from './login-store.js';
+import type { Store } from './store.js';
+import type { TokenStore } from './tokens.js';
+import type { Org, Project } from './types.js';
+
+export interface IdpSettings {
+  /** Seconds. */
+  readonly accessTokenLifetimeSeconds: number;
+  readonly keysCacheControl: string;
+}
+
+export interface IdpContext {
+  readonly issuer: string;
+  readonly store: Store;
+  readonly keys: KeyRing;
+  readonly tokens: TokenStore;
+  readonly logins: LoginStore;
+  readonly faults: FaultRegistry;
+  readonly settings: IdpSettings;
+  readonly defaultOrg: Org;
+  readonly defaultProject: Project;
+  /** Aborted when the IdP closes, so delayed (faulted) answers stop waiting. */
+  readonly signal: AbortSignal;
+}
