@@ -1,0 +1,34 @@
+/**
+ * @zitauth/koa: protect Koa 2 and 3 routes with ZITADEL access tokens.
+ * `auth()` verifies the bearer token and sets `ctx.state.auth`; `requireRoles`,
+ * `requireScopes` and `requireCheck` guard routes; `errorHandler()` renders errors as JSON.
+ */
+export { auth, getAuth, type AuthMiddleware, type AuthState } from './middleware.js';
+export {
+  requireCheck,
+  requireRoles,
+  requireScopes,
+  type OrgSource,
+  type RequireRolesOptions,
+  type RequireScopesOptions,
+} from './guards.js';
+export { errorHandler } from './error-handler.js';
+export type { AdapterOptions, AuthOptions } from './options.js';
+export {
+  createVerifier,
+  hasAllRoles,
+  hasAnyRole,
+  hasRole,
+  hasScope,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isZitauthError,
+  UnauthorizedError,
+  UpstreamError,
+  ZitauthConfigError,
+  ZitauthError,
+  type AuthContext,
+  type Verifier,
+  type VerifierOptions,
+} from '@zitauth/core';
