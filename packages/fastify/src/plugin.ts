@@ -1,0 +1,74 @@
+/**
+ * The Fastify plugin. Wrapped with fastify-plugin so its decorations reach the scope it
+ * is registered in: `request.auth`, `app.authenticate`, `app.authenticateOptional` and
+ * the guards. A verifier the plugin builds is closed with the app.
+ */
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { AuthContext, Verifier } from '@zitauth/core';
+import { errorHandler } from './error-handler.js';
+import {
+  authenticateHook,
+  guards,
+  type RequireRolesOptions,
+  type RequireScopesOptions,
+  type ZitauthHook,
+} from './hooks.js';
+import { resolveAuth, type AuthOptions } from './options.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified caller; `null` before `authenticate` ran, or for optional auth without a token. */
+    auth: AuthContext | null;
+  }
+  interface FastifyInstance {
+    /** `onRequest` hook: verifies the bearer token and sets `request.auth` (required unless `authRequired: false`). */
+    authenticate: ZitauthHook;
+    /** `onRequest` hook like `authenticate`, but a request without a token continues with `request.auth = null`. */
+    authenticateOptional: ZitauthHook;
+    /** `preHandler` hook: callers need `roles` (403 otherwise); with `org`, in the request's organisation. */
+    requireRoles(roles: string | readonly string[], options?: RequireRolesOptions): ZitauthHook;
+    /** `preHandler` hook: the token must grant `scopes` (403 naming them otherwise). */
+    requireScopes(scopes: string | readonly string[], options?: RequireScopesOptions): ZitauthHook;
+    /** `preHandler` hook: `predicate` must return `true` (403 otherwise); may be async. */
+    requireCheck(predicate: (auth: AuthContext) => boolean | Promise<boolean>): ZitauthHook;
+  }
+}
+
+/** Plugin options: verifier options or `{ verifier }`, plus the adapter's own; or a verifier. */
+export type ZitauthOptions = AuthOptions | Verifier;
+
+const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, options) => {
+  const { verifier, required, renderErrors, owned, realm } = resolveAuth(options);
+  // A shared verifier belongs to whoever built it; closing it here would break other apps.
+  if (owned) app.addHook('onClose', async () => verifier.close());
+  app.decorateRequest('auth', null);
+  app.decorate('authenticate', authenticateHook(verifier, required));
+  app.decorate('authenticateOptional', authenticateHook(verifier, false));
+  const { requireRoles, requireScopes, requireCheck } = guards(realm);
+  app.decorate('requireRoles', requireRoles);
+  app.decorate('requireScopes', requireScopes);
+  app.decorate('requireCheck', requireCheck);
+  if (renderErrors) app.setErrorHandler(errorHandler());
+};
+
+/** `await app.register(zitauth, { issuer, projectId })`. */
+export const zitauth = fp(plugin, { fastify: '5.x', name: '@zitauth/fastify' });
+
+/**
+ * Protects every route of the scope it is registered in with an `onRequest` hook:
+ * `app.register(async (api) => { await api.register(protect); api.get(...) })`.
+ * Needs `zitauth` registered in this scope or a parent one.
+ */
+export const protect = fp<{ authRequired?: boolean }>(
+  async (scope, options) => {
+    if (!scope.hasDecorator('authenticate')) {
+      throw new Error('zitauth: register the zitauth plugin before protect');
+    }
+    scope.addHook(
+      'onRequest',
+      options.authRequired === false ? scope.authenticateOptional : scope.authenticate,
+    );
+  },
+  { fastify: '5.x', name: '@zitauth/fastify/protect' },
+);
