@@ -271,7 +271,7 @@ function cacheEntry(response: TokenResponse, sentAtMs: number, marginMs: number)
 function createRequester(
   config: ClientConfig,
   credential: GrantCredential,
-  http: HttpOptions,
+  http: HttpOptions & { signal: AbortSignal },
 ): () => Promise<CachedToken> {
   // Lazy: nothing is fetched unless no tokenEndpoint was given.
   const discovery = createDiscovery(config.issuer, { ...http, now: config.now });
@@ -288,7 +288,7 @@ function createRequester(
     // A refusal (4xx) or a malformed answer would come back the same, so neither is retried.
     const { response, sentAtMs, secrets } = await withRetry(exchange, config.retry, {
       retryable: (error) => error instanceof UpstreamError,
-      ...(http.signal === undefined ? {} : { signal: http.signal }),
+      signal: http.signal,
     });
     if (response.status >= 400) throw tokenRequestError(response, secrets);
     return cacheEntry(processTokenResponse(response, sentAtMs), sentAtMs, config.refreshMarginMs);

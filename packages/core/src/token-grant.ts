@@ -117,10 +117,9 @@ function wireText(
   secrets: readonly string[],
 ): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const redacted = secrets.reduce(
-    (text, secret) => (secret === '' ? text : text.split(secret).join('[redacted]')),
-    value,
-  );
+  const redacted = secrets
+    .filter((secret) => secret.length > 0)
+    .reduce((text, secret) => text.split(secret).join('[redacted]'), value);
   const clean = redacted.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '').slice(0, maxLength);
   return clean === '' ? undefined : clean;
 }
