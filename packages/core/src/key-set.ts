@@ -64,7 +64,8 @@ const KEY_TYPES: Readonly<Record<string, { kty: string; crv?: readonly string[] 
   ES256: { kty: 'EC', crv: ['P-256'] },
   ES384: { kty: 'EC', crv: ['P-384'] },
   ES512: { kty: 'EC', crv: ['P-521'] },
-  EdDSA: { kty: 'OKP', crv: ['Ed25519', 'Ed448'] },
+  // jose verifies EdDSA with Ed25519 only; Ed448 keys would fail to import.
+  EdDSA: { kty: 'OKP', crv: ['Ed25519'] },
   Ed25519: { kty: 'OKP', crv: ['Ed25519'] },
 };
 
@@ -136,9 +137,12 @@ function isUsableJwk(value: unknown): value is JWK {
   if (jwk['kid'] !== undefined && typeof jwk['kid'] !== 'string') return false;
   if (jwk['alg'] !== undefined && typeof jwk['alg'] !== 'string') return false;
   try {
-    // A structural check only: one broken key must not take the whole set down.
-    createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-    return true;
+    // One broken key must not take the whole set down: drop it here instead. RSA keys
+    // under 2048 bits are dropped too, since jose refuses to verify with them anyway.
+    const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    return (
+      key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048
+    );
   } catch {
     return false;
   }
