@@ -17,11 +17,12 @@ function isLoopback(hostname: string): boolean {
 }
 
 /**
- * Parses `value` as an absolute https URL (http only for loopback hosts) without query
+ * Parses `value` as an absolute https URL (http only for loopback hosts, or anywhere
+ * with `allowInsecureHttp` for a trusted private network) without query
  * or fragment, and returns it unchanged: the issuer must stay byte for byte what the
  * IdP calls itself. Throws `ZitauthConfigError` naming the option.
  */
-export function checkIdpUrl(value: unknown, name: string): string {
+export function checkIdpUrl(value: unknown, name: string, allowInsecureHttp = false): string {
   if (typeof value !== 'string' || value === '') {
     throw new ZitauthConfigError(`zitauth: ${name} is required (e.g. https://acme.zitadel.cloud)`);
   }
@@ -35,9 +36,10 @@ export function checkIdpUrl(value: unknown, name: string): string {
       { cause },
     );
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+  const httpAllowed = allowInsecureHttp || isLoopback(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && httpAllowed)) {
     throw new ZitauthConfigError(
-      `zitauth: ${name} must use https (plain http is only accepted for localhost), got ${url.protocol}//${url.host}`,
+      `zitauth: ${name} must use https (plain http is only accepted for localhost, or with allowInsecureHttp: true), got ${url.protocol}//${url.host}`,
     );
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {

@@ -6,6 +6,7 @@
  * accept tokens meant for someone else.
  */
 import { DEFAULT_REALM, ZitauthConfigError } from './errors.js';
+import { checkIdpUrl as checkUrl } from './idp-url.js';
 import type { FetchLike } from './http.js';
 import type { CacheOptions, IntrospectionAuth, JwksOptions, VerifierOptions } from './types.js';
 
@@ -51,29 +52,6 @@ export interface ResolvedOptions {
 
 function fail(message: string): never {
   throw new ZitauthConfigError(`zitauth: ${message}`);
-}
-
-function isLoopback(url: URL): boolean {
-  return (
-    ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.')
-  );
-}
-
-/** Checks an IdP URL: absolute, https (or http on loopback / when allowed), no credentials. */
-export function checkUrl(value: unknown, name: string, allowHttp: boolean): string {
-  if (typeof value !== 'string' || value === '')
-    fail(`${name} is required (e.g. "https://acme.zitadel.cloud")`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return fail(`${name} must be an absolute URL such as "https://acme.zitadel.cloud"`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (allowHttp || isLoopback(url)))) {
-    fail(`${name} must use https (http is accepted for loopback, or set allowInsecureHttp: true)`);
-  }
-  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`);
-  return value;
 }
 
 function duration(value: unknown, name: string, fallback: number): number {
