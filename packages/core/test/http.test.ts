@@ -101,7 +101,7 @@ describe('idpFetch', () => {
   });
 
   it('refuses a redirect even when cancelling its body fails', async () => {
-    const fetch = answering(() => new Response(stream([], true), { status: 302 }));
+    const fetch = answering(() => new Response(stream([new Uint8Array(1)], true), { status: 302 }));
     await upstreamCause(idpFetch('https://idp.example', {}, { fetch }));
   });
 

@@ -195,6 +195,21 @@ describe('private_key_jwt', () => {
     expect(new Set(assertions.map((jwt) => decodeJwt(jwt).jti)).size).toBe(3);
   });
 
+  it('takes iat from the system clock by default', async () => {
+    const fetch = idp();
+    const introspect = createIntrospector({
+      issuer: ISSUER,
+      endpoint: async () => ENDPOINT,
+      auth: { keyFile: KEY_FILE },
+      http: { fetch },
+    });
+    const before = Math.floor(Date.now() / 1000);
+    await introspect(TOKEN);
+    const { iat } = decodeJwt(fetch.seen[0]?.form.get('client_assertion') ?? '');
+    expect(iat).toBeGreaterThanOrEqual(before);
+    expect(iat).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+  });
+
   it('takes iat from the injected clock', async () => {
     let now = NOW;
     const fetch = idp();
