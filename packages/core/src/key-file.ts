@@ -52,7 +52,8 @@ function invalid(message: string, cause?: unknown): ZitauthConfigError {
 }
 
 function parseInput(input: KeyFileInput, name: string): Record<string, unknown> {
-  if (typeof input === 'object' && input !== null) return input as unknown as Record<string, unknown>;
+  if (typeof input === 'object' && input !== null)
+    return input as unknown as Record<string, unknown>;
   if (typeof input !== 'string' || input.trim() === '') {
     throw invalid(`${name} must be a key file path, its JSON text or the parsed object`);
   }
@@ -106,7 +107,9 @@ export function loadKeyFile(
   const file = parseInput(input, name);
   const type = requireString(file, 'type', name);
   if (type !== 'application' && type !== 'serviceaccount') {
-    throw invalid(`${name} has type "${type.slice(0, 40)}"; expected "application" or "serviceaccount"`);
+    throw invalid(
+      `${name} has type "${type.slice(0, 40)}"; expected "application" or "serviceaccount"`,
+    );
   }
   if (expected !== undefined && type !== expected) {
     throw invalid(
