@@ -226,106 +226,146 @@ function asUpstream(error: unknown): UpstreamError {
     : new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause: error });
 }
 
+/**
+ * Mutable state of one key set. Every fetch decision reads it, so the rules stay in
+ * small functions below instead of one long closure.
+ */
+interface State {
+  readonly config: Settings;
+  readonly jwksUri: () => Promise<string>;
+  readonly http: HttpOptions;
+  readonly now: () => number;
+  /** The last good keys. */
+  snapshot: Snapshot | undefined;
+  /** The fetch in flight, shared by every caller. */
+  pending: Promise<Snapshot> | undefined;
+  /** When the latest fetch started (the kid-miss cooldown counts from here). */
+  lastFetchAt: number;
+  /** The latest fetch's failure, until a fetch succeeds. */
+  failure: { error: unknown; retryAt: number } | undefined;
+}
+
+/** Freshness of a response in milliseconds: `Cache-Control` max-age, clamped. */
+function freshnessMs(config: Settings, cacheControl: string | null): number {
+  const seconds = cacheControlMaxAge(cacheControl);
+  const wanted = seconds === undefined ? config.defaultMaxAgeMs : seconds * 1000;
+  return Math.min(config.maxMaxAgeMs, Math.max(config.minMaxAgeMs, wanted));
+}
+
+async function load(state: State): Promise<Snapshot> {
+  const response = await idpFetch(
+    await state.jwksUri(),
+    { headers: { accept: 'application/jwk-set+json, application/json' } },
+    state.http,
+  );
+  if (response.status !== 200) {
+    throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
+      cause: new Error(`the key set endpoint answered ${response.status}`),
+    });
+  }
+  const keys = parseKeySet(response.body).map((jwk) => ({ jwk, imports: new Map() }));
+  const freshFor = freshnessMs(state.config, response.headers.get('cache-control'));
+  return { keys, freshUntil: state.now() + freshFor };
+}
+
+/** Starts a fetch, or joins the one in flight. Rejects with `UpstreamError`. */
+function fetchShared(state: State): Promise<Snapshot> {
+  if (state.pending !== undefined) return state.pending;
+  state.lastFetchAt = state.now();
+  const settle = (): void => {
+    state.pending = undefined;
+  };
+  state.pending = load(state).then(
+    (loaded) => {
+      settle();
+      state.snapshot = loaded;
+      state.failure = undefined;
+      return loaded;
+    },
+    (error: unknown) => {
+      settle();
+      state.failure = { error, retryAt: state.now() + state.config.cooldownMs };
+      throw asUpstream(error);
+    },
+  );
+  return state.pending;
+}
+
+/** The last good keys while within `maxStaleMs` of going stale; otherwise the failure. */
+function staleOr(state: State, error: unknown): Snapshot {
+  const { snapshot } = state;
+  if (snapshot !== undefined && state.now() < snapshot.freshUntil + state.config.maxStaleMs) {
+    return snapshot;
+  }
+  throw asUpstream(error);
+}
+
+/**
+ * Fresh keys; stale keys are refetched first. While the IdP is down (and for a
+ * cooldown after each failed fetch, so requests do not queue behind timeouts) the last
+ * good keys are served, for at most `maxStaleMs`.
+ */
+async function currentKeys(state: State): Promise<Snapshot> {
+  const { snapshot, failure } = state;
+  if (snapshot !== undefined && state.now() < snapshot.freshUntil) return snapshot;
+  if (state.pending === undefined && failure !== undefined && state.now() < failure.retryAt) {
+    return staleOr(state, failure.error);
+  }
+  try {
+    return await fetchShared(state);
+  } catch (error) {
+    return staleOr(state, error);
+  }
+}
+
+/**
+ * After a `kid` miss: the refetched keys, or undefined when the cooldown forbids a
+ * refetch. If the latest fetch failed we cannot tell a rotated key from a bogus one,
+ * so that is an upstream failure, not a bad token.
+ */
+async function keysAfterMiss(state: State): Promise<Snapshot | undefined> {
+  const { failure } = state;
+  const coolingDown =
+    state.now() < state.lastFetchAt + state.config.cooldownMs ||
+    (failure !== undefined && state.now() < failure.retryAt);
+  if (state.pending === undefined && coolingDown) {
+    if (failure !== undefined) throw asUpstream(failure.error);
+    return undefined;
+  }
+  return fetchShared(state);
+}
+
+async function getKey(state: State, header: JWSHeaderParameters): Promise<CryptoKey> {
+  const { alg, kid } = readHeader(header);
+  const first = await selectKey((await currentKeys(state)).keys, alg, kid);
+  if (first !== undefined) return first;
+  const refetched = await keysAfterMiss(state);
+  const second = refetched === undefined ? undefined : await selectKey(refetched.keys, alg, kid);
+  if (second === undefined) throw new InvalidTokenError('ERR_ZITAUTH_KEY_NOT_FOUND');
+  return second;
+}
+
+/**
+ * Creates a key set. Nothing is fetched until the first token needs a key. Throws
+ * `ZitauthConfigError` for invalid durations or sizes.
+ */
 export function createKeySet(options: KeySetOptions): KeySet {
   const config = settings(options);
-  const now = options.now ?? Date.now;
-  const http: HttpOptions = { ...options.http, maxResponseBytes: config.maxResponseBytes };
-
-  let snapshot: Snapshot | undefined;
-  let pending: Promise<Snapshot> | undefined;
-  let lastFetchAt = -Infinity;
-  /** Set after a failed fetch: no new fetch before this time. */
-  let retryAt = -Infinity;
-  let lastFailure: unknown;
-
-  async function load(): Promise<Snapshot> {
-    const uri = await options.jwksUri();
-    const response = await idpFetch(
-      uri,
-      { headers: { accept: 'application/jwk-set+json, application/json' } },
-      http,
-    );
-    if (response.status !== 200) {
-      throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
-        cause: new Error(`the key set endpoint answered ${response.status}`),
-      });
-    }
-    const keys = parseKeySet(response.body).map((jwk) => ({ jwk, imports: new Map() }));
-    const maxAgeSeconds = cacheControlMaxAge(response.headers.get('cache-control'));
-    const maxAgeMs = maxAgeSeconds === undefined ? config.defaultMaxAgeMs : maxAgeSeconds * 1000;
-    const clamped = Math.min(config.maxMaxAgeMs, Math.max(config.minMaxAgeMs, maxAgeMs));
-    return { keys, freshUntil: now() + clamped };
-  }
-
-  /** Starts a fetch, or joins the one in flight. */
-  function fetchShared(): Promise<Snapshot> {
-    if (pending === undefined) {
-      lastFetchAt = now();
-      pending = load()
-        .then(
-          (loaded) => {
-            snapshot = loaded;
-            lastFailure = undefined;
-            return loaded;
-          },
-          (error: unknown) => {
-            lastFailure = error;
-            retryAt = now() + config.cooldownMs;
-            throw asUpstream(error);
-          },
-        )
-        .finally(() => {
-          pending = undefined;
-        });
-    }
-    return pending;
-  }
-
-  /** The last good keys while within `maxStaleMs` of going stale; otherwise the failure. */
-  function staleOr(error: unknown): Snapshot {
-    if (snapshot !== undefined && now() < snapshot.freshUntil + config.maxStaleMs) return snapshot;
-    throw asUpstream(error);
-  }
-
-  /** Fresh keys, refetched when stale; stale keys while the IdP is down (bounded). */
-  async function currentKeys(): Promise<Snapshot> {
-    if (snapshot !== undefined && now() < snapshot.freshUntil) return snapshot;
-    if (pending === undefined && now() < retryAt) return staleOr(lastFailure);
-    try {
-      return await fetchShared();
-    } catch (error) {
-      return staleOr(error);
-    }
-  }
-
-  /**
-   * After a `kid` miss: the refetched keys, or undefined when the cooldown forbids a
-   * refetch. If the latest fetch failed we cannot tell a rotated key from a bogus one,
-   * so that is an upstream failure, not a bad token.
-   */
-  async function keysAfterMiss(): Promise<Snapshot | undefined> {
-    const t = now();
-    if (pending === undefined && (t < lastFetchAt + config.cooldownMs || t < retryAt)) {
-      if (lastFailure !== undefined) throw asUpstream(lastFailure);
-      return undefined;
-    }
-    return fetchShared();
-  }
-
-  async function getKey(header: JWSHeaderParameters): Promise<CryptoKey> {
-    const { alg, kid } = readHeader(header);
-    const first = await selectKey((await currentKeys()).keys, alg, kid);
-    if (first !== undefined) return first;
-    const refetched = await keysAfterMiss();
-    const second = refetched === undefined ? undefined : await selectKey(refetched.keys, alg, kid);
-    if (second === undefined) throw new InvalidTokenError('ERR_ZITAUTH_KEY_NOT_FOUND');
-    return second;
-  }
-
+  const state: State = {
+    config,
+    jwksUri: options.jwksUri,
+    // The key set's own cap wins over the general one: key sets are small.
+    http: { ...options.http, maxResponseBytes: config.maxResponseBytes },
+    now: options.now ?? Date.now,
+    snapshot: undefined,
+    pending: undefined,
+    lastFetchAt: -Infinity,
+    failure: undefined,
+  };
   return {
-    getKey,
+    getKey: (header) => getKey(state, header),
     refresh: async () => {
-      await fetchShared();
+      await fetchShared(state);
     },
   };
 }

@@ -3,6 +3,7 @@
  * freshness from `Cache-Control`, the kid-miss cooldown, shared in-flight fetches,
  * stale keys while the IdP is down, body caps, bad bodies, key selection and shutdown.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, generateKeyPair, type CryptoKey, type FlattenedJWSInput, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
@@ -548,6 +549,15 @@ describe('createKeySet: key selection', () => {
       code: 'ERR_ZITAUTH_KEY_NOT_FOUND',
     });
     await expect(resolve(keySet, 'RS256', 'rsa-1')).resolves.toBeDefined();
+  });
+
+  it('skips RSA keys shorter than 2048 bits', async () => {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const short = { ...publicKey.export({ format: 'jwk' }), kid: 'short', alg: 'RS256' };
+    const { keySet } = setup(jwks([short, rsa.jwk]));
+    await expect(resolve(keySet, 'RS256', 'short')).rejects.toMatchObject({
+      code: 'ERR_ZITAUTH_KEY_NOT_FOUND',
+    });
   });
 
   it('skips broken keys without failing the whole set', async () => {
