@@ -50,6 +50,9 @@ export function discoveryUrl(issuer: string): string {
   return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
 }
 
+/** After a failed refresh, the last good document is reused this long before retrying. */
+const RETRY_AFTER_FAILURE_MS = 30_000;
+
 export function createDiscovery(issuer: string, options: DiscoveryOptions = {}): Discovery {
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? 3_600_000;
@@ -85,9 +88,11 @@ export function createDiscovery(issuer: string, options: DiscoveryOptions = {}):
     try {
       return await pending;
     } catch (error) {
-      // Keep using a document we already trusted rather than failing every request.
-      if (cached !== undefined) return cached.document;
-      throw error;
+      // Keep using a document we already trusted rather than failing every request, and
+      // wait before the next refresh so an outage does not add a timeout to each call.
+      if (cached === undefined) throw error;
+      cached.until = now() + RETRY_AFTER_FAILURE_MS;
+      return cached.document;
     }
   }
 

@@ -94,8 +94,12 @@ export function parseJsonObject(body: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body);
-  } catch (cause) {
-    throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause });
+  } catch {
+    // JSON.parse's message quotes the start of the body; a broken IdP or proxy may echo
+    // the request (and so the token) back, so the cause says only what went wrong.
+    throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
+      cause: new Error('the IdP answered with a body that is not JSON'),
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {

@@ -175,8 +175,13 @@ describe('createDiscovery', () => {
     await discovery.metadata();
     advance(1_000);
     await expect(discovery.metadata()).resolves.toEqual(document());
+    // After a failed refresh the trusted document is reused for 30 s without a call.
+    await expect(discovery.metadata()).resolves.toEqual(document());
+    expect(fetch.urls).toHaveLength(2);
+    advance(30_000);
     await expect(discovery.metadata()).resolves.toEqual(document());
     expect(fetch.urls).toHaveLength(3);
+    advance(30_000);
     await discovery.metadata();
     expect(fetch.urls).toHaveLength(4);
     await discovery.metadata();
