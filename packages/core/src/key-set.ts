@@ -220,10 +220,15 @@ function readHeader(header: JWSHeaderParameters): { alg: string; kid: string | u
   return { alg, kid };
 }
 
-function asUpstream(error: unknown): UpstreamError {
-  return error instanceof UpstreamError
-    ? error
-    : new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause: error });
+/**
+ * A new `UpstreamError` for each caller, keeping a timeout's code: one failed fetch is
+ * seen by many requests, and an error object must not be shared between responses.
+ */
+function upstreamFailure(error: unknown): UpstreamError {
+  const timedOut = error instanceof UpstreamError && error.code === 'ERR_ZITAUTH_UPSTREAM_TIMEOUT';
+  return new UpstreamError(timedOut ? 'ERR_ZITAUTH_UPSTREAM_TIMEOUT' : 'ERR_ZITAUTH_UPSTREAM', {
+    cause: error,
+  });
 }
 
 /**
@@ -268,7 +273,7 @@ async function load(state: State): Promise<Snapshot> {
   return { keys, freshUntil: state.now() + freshFor };
 }
 
-/** Starts a fetch, or joins the one in flight. Rejects with `UpstreamError`. */
+/** Starts a fetch, or joins the one in flight. Rejects with the raw failure. */
 function fetchShared(state: State): Promise<Snapshot> {
   if (state.pending !== undefined) return state.pending;
   state.lastFetchAt = state.now();
@@ -285,10 +290,19 @@ function fetchShared(state: State): Promise<Snapshot> {
     (error: unknown) => {
       settle();
       state.failure = { error, retryAt: state.now() + state.config.cooldownMs };
-      throw asUpstream(error);
+      throw error;
     },
   );
   return state.pending;
+}
+
+/** {@link fetchShared}, failing with this caller's own `UpstreamError`. */
+async function fetchOwn(state: State): Promise<Snapshot> {
+  try {
+    return await fetchShared(state);
+  } catch (error) {
+    throw upstreamFailure(error);
+  }
 }
 
 /** The last good keys while within `maxStaleMs` of going stale; otherwise the failure. */
@@ -297,7 +311,7 @@ function staleOr(state: State, error: unknown): Snapshot {
   if (snapshot !== undefined && state.now() < snapshot.freshUntil + state.config.maxStaleMs) {
     return snapshot;
   }
-  throw asUpstream(error);
+  throw upstreamFailure(error);
 }
 
 /**
@@ -329,10 +343,10 @@ async function keysAfterMiss(state: State): Promise<Snapshot | undefined> {
     state.now() < state.lastFetchAt + state.config.cooldownMs ||
     (failure !== undefined && state.now() < failure.retryAt);
   if (state.pending === undefined && coolingDown) {
-    if (failure !== undefined) throw asUpstream(failure.error);
+    if (failure !== undefined) throw upstreamFailure(failure.error);
     return undefined;
   }
-  return fetchShared(state);
+  return fetchOwn(state);
 }
 
 async function getKey(state: State, header: JWSHeaderParameters): Promise<CryptoKey> {
@@ -365,7 +379,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
   return {
     getKey: (header) => getKey(state, header),
     refresh: async () => {
-      await fetchShared(state);
+      await fetchOwn(state);
     },
   };
 }

@@ -345,7 +345,7 @@ describe('createKeySet: IdP down', () => {
     await expect(failure).rejects.toMatchObject({ cause: expect.any(Error) });
   });
 
-  it('passes an UpstreamError from the key set URL through', async () => {
+  it('keeps the code of an UpstreamError from the key set URL', async () => {
     const { idp, keySet } = setup(jwks([rsa.jwk]), {
       jwksUri: () => Promise.reject(new UpstreamError('ERR_ZITAUTH_UPSTREAM_TIMEOUT')),
     });
@@ -353,6 +353,19 @@ describe('createKeySet: IdP down', () => {
       code: 'ERR_ZITAUTH_UPSTREAM_TIMEOUT',
     });
     expect(idp.calls).toBe(0);
+  });
+
+  it('gives each caller its own UpstreamError', async () => {
+    const slow = gate(status(503));
+    const { keySet } = setup(slow.reply);
+    const first = resolve(keySet, 'RS256', 'rsa-1').catch((error: unknown) => error);
+    const second = resolve(keySet, 'RS256', 'rsa-1').catch((error: unknown) => error);
+    slow.release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toBeInstanceOf(UpstreamError);
+    expect(b).toBeInstanceOf(UpstreamError);
+    expect(a).not.toBe(b);
+    await expect(resolve(keySet, 'RS256', 'rsa-1')).rejects.not.toBe(a);
   });
 
   it('wraps any other failure to resolve the key set URL as UpstreamError', async () => {
