@@ -166,6 +166,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     });
   }
 
+  // The in-memory store hands back the same entry object on every hit, so the frozen
+  // AuthContext built for it is reused; entries from a shared store are rebuilt.
+  const contexts = new WeakMap<CachedResult, AuthContext>();
+  function contextOf(result: CachedResult & { active: true }): AuthContext {
+    let context = contexts.get(result);
+    if (context === undefined) {
+      context = toAuthContext(result.claims, result.kind, roles);
+      contexts.set(result, context);
+    }
+    return context;
+  }
+
   async function verify(token: string): Promise<AuthContext> {
     try {
       if (typeof token !== 'string' || token === '')
@@ -177,7 +189,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (!result.active) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
       // Re-checked on every use: a cached entry must not outlive exp or nbf.
       checkClaims(result.claims, policy, config.now());
-      return toAuthContext(result.claims, result.kind, roles);
+      return contextOf(result);
     } catch (error) {
       if (error instanceof ZitauthError) throw error.withRealm(config.realm);
       throw error;
