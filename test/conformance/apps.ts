@@ -1,0 +1,164 @@
+/**
+ * The same small API built with each adapter, so one table of cases can be run through
+ * all three. Each harness sends a request and returns only what the cases compare:
+ * status, the auth-related headers, content type and the raw body text.
+ */
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import Router from '@koa/router';
+import request from 'supertest';
+import type { AuthContext, Verifier } from '@zitauth/core';
+import * as zexpress from '@zitauth/express';
+import * as zkoa from '@zitauth/koa';
+import { protect, zitauth } from '@zitauth/fastify';
+
+/** A request of the table: a path and headers (an array sends the header several times). */
+export interface TestRequest {
+  path: string;
+  headers?: Record<string, string | string[]>;
+}
+
+/** The parts of a response the adapters must agree on, byte for byte. */
+export interface TestResponse {
+  status: number;
+  wwwAuthenticate: string | undefined;
+  retryAfter: string | undefined;
+  contentType: string | undefined;
+  body: string;
+}
+
+/** One adapter's app, ready to answer table requests. */
+export interface Harness {
+  readonly name: 'express' | 'koa' | 'fastify';
+  send(request: TestRequest): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+/** The routes' scope and the header the org-scoped route reads. */
+export const SCOPE = 'quotes:read';
+export const ORG_HEADER = 'x-zitadel-orgid';
+
+/** What a protected route answers: enough of the caller to compare adapters. */
+export function describeCaller(auth: AuthContext | null | undefined): unknown {
+  if (auth == null) return { subject: null };
+  return { subject: auth.subject, orgId: auth.orgId ?? null, tokenKind: auth.tokenKind };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function pick(status: number, headers: Record<string, unknown>, body: string): TestResponse {
+  const get = (name: string): string | undefined =>
+    header(headers[name] as string | string[] | undefined);
+  return {
+    status,
+    wwwAuthenticate: get('www-authenticate'),
+    retryAfter: get('retry-after'),
+    contentType: get('content-type'),
+    body,
+  };
+}
+
+/** Sends through supertest, which speaks real HTTP to a short-lived server. */
+async function viaSupertest(
+  target: Parameters<typeof request>[0],
+  { path, headers = {} }: TestRequest,
+): Promise<TestResponse> {
+  let test = request(target).get(path);
+  // superagent sends an array as one header line per value; its types only admit it for Cookie.
+  for (const [name, value] of Object.entries(headers)) test = test.set(name, value as string);
+  const res = await test;
+  return pick(res.status, res.headers as Record<string, unknown>, res.text);
+}
+
+/** Express: `auth()` per route, guards after it, `errorHandler()` last. */
+export function expressHarness(verifier: Verifier): Harness {
+  const app = express();
+  const required = zexpress.auth(verifier);
+  const optional = zexpress.auth({ verifier, authRequired: false });
+  const reply = (req: express.Request, res: express.Response): void => {
+    res.json(describeCaller(req.auth));
+  };
+  const { requireRoles, requireScopes } = zexpress;
+  app.get('/public', (_req, res) => void res.json({ public: true }));
+  app.get('/me', required, reply);
+  app.get('/optional', optional, reply);
+  app.get('/optional-admin', optional, requireRoles('admin'), reply);
+  app.get('/admin', required, requireRoles('admin'), reply);
+  app.get(
+    '/orgs/:orgId/admin',
+    required,
+    requireRoles('admin', { org: { param: 'orgId' } }),
+    reply,
+  );
+  app.get('/org-admin', required, requireRoles('admin', { org: { header: ORG_HEADER } }), reply);
+  app.get('/scoped', required, requireScopes(SCOPE), reply);
+  app.use(zexpress.errorHandler());
+  return { name: 'express', send: (req) => viaSupertest(app, req), close: async () => {} };
+}
+
+/** Koa: `errorHandler()` first, then @koa/router routes with per-route middleware. */
+export function koaHarness(verifier: Verifier): Harness {
+  const app = new Koa();
+  const router = new Router<zkoa.AuthState>();
+  const required = zkoa.auth(verifier);
+  const optional = zkoa.auth({ verifier, authRequired: false });
+  const reply: Koa.Middleware<zkoa.AuthState> = (ctx) => {
+    ctx.body = describeCaller(ctx.state.auth);
+  };
+  const { requireRoles, requireScopes } = zkoa;
+  router.get('/public', (ctx) => void (ctx.body = { public: true }));
+  router.get('/me', required, reply);
+  router.get('/optional', optional, reply);
+  router.get('/optional-admin', optional, requireRoles('admin'), reply);
+  router.get('/admin', required, requireRoles('admin'), reply);
+  router.get(
+    '/orgs/:orgId/admin',
+    required,
+    requireRoles('admin', { org: { param: 'orgId' } }),
+    reply,
+  );
+  router.get('/org-admin', required, requireRoles('admin', { org: { header: ORG_HEADER } }), reply);
+  router.get('/scoped', required, requireScopes(SCOPE), reply);
+  app.use(zkoa.errorHandler()).use(router.routes());
+  const callback = app.callback();
+  return { name: 'koa', send: (req) => viaSupertest(callback, req), close: async () => {} };
+}
+
+/**
+ * Fastify: routes with explicit hooks at the root, and the guarded routes in a scope
+ * protected at once by the `protect` plugin. Requests go through `app.inject()`.
+ */
+export async function fastifyHarness(verifier: Verifier): Promise<Harness> {
+  const app = Fastify();
+  await app.register(zitauth, { verifier });
+  const reply = async (req: { auth: AuthContext | null }) => describeCaller(req.auth);
+  app.get('/public', async () => ({ public: true }));
+  app.get('/me', { onRequest: app.authenticate }, reply);
+  app.get('/optional', { onRequest: app.authenticateOptional }, reply);
+  app.get(
+    '/optional-admin',
+    { onRequest: app.authenticateOptional, preHandler: app.requireRoles('admin') },
+    reply,
+  );
+  await app.register(async (api) => {
+    await api.register(protect);
+    api.get('/admin', { preHandler: api.requireRoles('admin') }, reply);
+    const byParam = api.requireRoles('admin', { org: { param: 'orgId' } });
+    api.get('/orgs/:orgId/admin', { preHandler: byParam }, reply);
+    const byHeader = api.requireRoles('admin', { org: { header: ORG_HEADER } });
+    api.get('/org-admin', { preHandler: byHeader }, reply);
+    api.get('/scoped', { preHandler: api.requireScopes(SCOPE) }, reply);
+  });
+  await app.ready();
+  return {
+    name: 'fastify',
+    async send({ path, headers = {} }) {
+      const res = await app.inject({ method: 'GET', url: path, headers });
+      return pick(res.statusCode, res.headers, res.body);
+    },
+    close: () => app.close(),
+  };
+}

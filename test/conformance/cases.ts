@@ -1,0 +1,346 @@
+/**
+ * The conformance table: one list of requests and the exact answer every adapter must
+ * give (status, `WWW-Authenticate`, `Retry-After`, JSON body). Requests are built per
+ * run from the testing IdP, so each run gets fresh tokens and no cache hides a bug.
+ */
+import type { Endpoint, Fault, Org, TestIdp } from '@zitauth/testing';
+import type { TestRequest } from './apps.js';
+import { ORG_HEADER, SCOPE } from './apps.js';
+
+/** What a case may use to build its request. */
+export interface CaseEnv {
+  idp: TestIdp;
+  /** An organisation other than the IdP's default one. */
+  otherOrg: Org;
+}
+
+/** The answer a case expects. `body` is compared as parsed JSON. */
+export interface Expected {
+  status: number;
+  wwwAuthenticate?: string;
+  retryAfter?: string;
+  body: unknown;
+}
+
+/** One row of the table. */
+export interface Case {
+  name: string;
+  request: (env: CaseEnv) => Promise<TestRequest>;
+  /** A fault injected into the IdP while this case's request runs. */
+  fault?: [Endpoint, Fault];
+  expect: Expected | ((env: CaseEnv) => Expected);
+}
+
+const SUBJECT = 'user-1';
+const BARE = 'Bearer realm="api"';
+
+function challenge(error: string, description: string, scope?: string): string {
+  const scopePart = scope === undefined ? '' : `, scope="${scope}"`;
+  return `Bearer realm="api", error="${error}", error_description="${description}"${scopePart}`;
+}
+
+/** A refusal with an RFC 6750 error code in both the challenge and the body. */
+function refused(status: number, error: string, description: string, scope?: string): Expected {
+  return {
+    status,
+    wwwAuthenticate: challenge(error, description, scope),
+    body: { error, error_description: description },
+  };
+}
+
+const NO_TOKEN: Expected = {
+  status: 401,
+  wwwAuthenticate: BARE,
+  body: { error: 'unauthorized', error_description: 'No access token was sent' },
+};
+const FORBIDDEN = refused(
+  403,
+  'insufficient_scope',
+  'The access token does not grant the required permission',
+);
+const invalidToken = (description: string): Expected => refused(401, 'invalid_token', description);
+const EXPIRED = invalidToken('The access token expired');
+const INACTIVE = invalidToken('The access token is not active');
+
+/** A 200 from a protected route: the caller as the routes describe it. */
+function caller(tokenKind: 'jwt' | 'opaque' = 'jwt') {
+  return (env: CaseEnv): Expected => ({
+    status: 200,
+    body: { subject: SUBJECT, orgId: env.idp.defaultOrg.id, tokenKind },
+  });
+}
+
+function get(path: string, headers: Record<string, string | string[]> = {}): TestRequest {
+  return { path, headers };
+}
+
+/** A request to `path` with `Authorization: Bearer <token>`. */
+function bearer(path: string, token: string, headers: Record<string, string> = {}): TestRequest {
+  return get(path, { authorization: `Bearer ${token}`, ...headers });
+}
+
+type MintOptions = Parameters<TestIdp['mintAccessToken']>[0];
+
+/** Mints an access token for `SUBJECT` and sends it to `path`. */
+function withToken(path: string, options: MintOptions = {}, headers: Record<string, string> = {}) {
+  return async ({ idp }: CaseEnv) =>
+    bearer(path, await idp.mintAccessToken({ subject: SUBJECT, ...options }), headers);
+}
+
+/** An admin role granted only in the other organisation. */
+function adminElsewhere(env: CaseEnv): MintOptions {
+  return { roles: { admin: { [env.otherOrg.id]: env.otherOrg.primaryDomain } } };
+}
+
+/** A JWT with a flipped signature character: well formed, correctly keyed, forged. */
+async function badSignature({ idp }: CaseEnv): Promise<TestRequest> {
+  const token = await idp.mintAccessToken({ subject: SUBJECT });
+  const last = token.at(-2) === 'A' ? 'B' : 'A';
+  return bearer('/me', `${token.slice(0, -2)}${last}${token.slice(-1)}`);
+}
+
+/** Claims of a valid access token, for tokens signed by hand. */
+function accessClaims(idp: TestIdp): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: idp.issuer,
+    sub: SUBJECT,
+    aud: [idp.defaultProject.id],
+    client_id: idp.defaultProject.clientId,
+    jti: `V2_${now}-at_1`,
+    iat: now,
+    exp: now + 600,
+  };
+}
+
+const UNAVAILABLE: Expected = {
+  status: 503,
+  wwwAuthenticate: BARE,
+  retryAfter: '5',
+  body: {
+    error: 'temporarily_unavailable',
+    error_description: 'The token could not be checked; try again later',
+  },
+};
+
+const authentication: Case[] = [
+  {
+    name: 'answers a public route without a token',
+    request: async () => get('/public'),
+    expect: { status: 200, body: { public: true } },
+  },
+  {
+    name: 'refuses a request without credentials with a bare challenge',
+    request: async () => get('/me'),
+    expect: NO_TOKEN,
+  },
+  {
+    name: 'treats another scheme (Basic) as no credentials',
+    request: async () => get('/me', { authorization: 'Basic dXNlcjpwYXNz' }),
+    expect: NO_TOKEN,
+  },
+  {
+    name: 'refuses an empty bearer credential with invalid_request',
+    request: async () => get('/me', { authorization: 'Bearer ' }),
+    expect: refused(400, 'invalid_request', 'The request is malformed'),
+  },
+  {
+    name: 'refuses two Authorization headers with invalid_request',
+    request: async ({ idp }) => {
+      const token = await idp.mintAccessToken({ subject: SUBJECT });
+      return get('/me', { authorization: [`Bearer ${token}`, `Bearer ${token}`] });
+    },
+    expect: refused(400, 'invalid_request', 'More than one access token was sent'),
+  },
+  {
+    name: 'refuses a malformed JWT with invalid_token',
+    request: async () => bearer('/me', 'eyJub3QganNvbg.e30.c2ln'),
+    expect: invalidToken('The access token is malformed'),
+  },
+  {
+    name: 'refuses a token over the size cap with invalid_token',
+    request: async () => bearer('/me', 'a'.repeat(9000)),
+    expect: invalidToken('The access token is too large'),
+  },
+  {
+    name: 'refuses a bad signature with invalid_token',
+    request: badSignature,
+    expect: invalidToken('The access token signature is invalid'),
+  },
+  {
+    name: 'refuses an unknown signing key with invalid_token',
+    request: async ({ idp }) =>
+      bearer(
+        '/me',
+        await idp.signJwt({ alg: 'RS256', typ: 'JWT', kid: 'unknown-kid' }, accessClaims(idp)),
+      ),
+    expect: invalidToken('The access token signing key is unknown'),
+  },
+  {
+    name: 'refuses an expired token with invalid_token',
+    request: withToken('/me', { expiresInSeconds: -600 }),
+    expect: EXPIRED,
+  },
+  {
+    name: 'refuses a token for another audience with invalid_token',
+    request: withToken('/me', { audience: ['another-api'] }),
+    expect: invalidToken('The access token is not meant for this API'),
+  },
+  {
+    name: 'refuses a token of another issuer with invalid_token',
+    request: withToken('/me', { claims: { iss: 'https://evil.example' } }),
+    expect: invalidToken('The access token issuer is not trusted'),
+  },
+  {
+    name: 'refuses an unsigned token (alg none) with invalid_token',
+    request: async ({ idp }) =>
+      bearer('/me', await idp.signJwt({ alg: 'none', typ: 'JWT' }, accessClaims(idp))),
+    expect: invalidToken('The access token algorithm is not allowed'),
+  },
+  {
+    name: 'refuses an ID token with invalid_token',
+    request: async ({ idp }) => bearer('/me', await idp.mintIdToken({ subject: SUBJECT })),
+    expect: invalidToken('An ID token is not an access token'),
+  },
+  { name: 'accepts a JWT access token', request: withToken('/me'), expect: caller('jwt') },
+  {
+    name: 'accepts the scheme in any case',
+    request: async ({ idp }) =>
+      get('/me', { authorization: `bEaReR ${await idp.mintAccessToken({ subject: SUBJECT })}` }),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'accepts an active opaque token by introspection',
+    request: withToken('/me', { format: 'opaque' }),
+    expect: caller('opaque'),
+  },
+  {
+    name: 'refuses an inactive opaque token with invalid_token',
+    request: async () => bearer('/me', 'never-issued-opaque-token'),
+    expect: INACTIVE,
+  },
+  {
+    name: 'refuses a revoked opaque token with invalid_token',
+    request: async ({ idp }) => {
+      const token = await idp.mintAccessToken({ subject: SUBJECT, format: 'opaque' });
+      idp.revoke(token);
+      return bearer('/me', token);
+    },
+    expect: INACTIVE,
+  },
+  {
+    name: 'answers 503 with Retry-After when the IdP cannot introspect',
+    request: withToken('/me', { format: 'opaque' }),
+    fault: ['introspect', { status: 500 }],
+    expect: UNAVAILABLE,
+  },
+];
+
+const optional: Case[] = [
+  {
+    name: 'continues without a token when auth is optional',
+    request: async () => get('/optional'),
+    expect: { status: 200, body: { subject: null } },
+  },
+  {
+    name: 'attaches the caller when auth is optional and a token is sent',
+    request: withToken('/optional'),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'still refuses a bad token when auth is optional',
+    request: withToken('/optional', { expiresInSeconds: -600 }),
+    expect: EXPIRED,
+  },
+  {
+    name: 'answers 401, not 403, to a guard when optional auth saw no token',
+    request: async () => get('/optional-admin'),
+    expect: NO_TOKEN,
+  },
+];
+
+const authorization: Case[] = [
+  {
+    name: 'allows a caller holding the role',
+    request: withToken('/admin', { roles: ['admin'] }),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'refuses a caller without the role with 403',
+    request: withToken('/admin', { roles: ['reader'] }),
+    expect: FORBIDDEN,
+  },
+  {
+    name: 'answers 401, not 403, to a bad token on a guarded route',
+    request: withToken('/admin', { roles: ['admin'], expiresInSeconds: -600 }),
+    expect: EXPIRED,
+  },
+  {
+    name: 'answers 401, not 403, to no token on a guarded route',
+    request: async () => get('/admin'),
+    expect: NO_TOKEN,
+  },
+  {
+    name: 'allows the role in the organisation of the route parameter',
+    request: async (env) =>
+      await withToken(`/orgs/${env.idp.defaultOrg.id}/admin`, { roles: ['admin'] })(env),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'refuses the role held in another organisation (route parameter) with 403',
+    request: async (env) =>
+      withToken(`/orgs/${env.idp.defaultOrg.id}/admin`, adminElsewhere(env))(env),
+    expect: FORBIDDEN,
+  },
+  {
+    name: 'allows the role in the organisation of the header',
+    request: async (env) =>
+      withToken('/org-admin', { roles: ['admin'] }, { [ORG_HEADER]: env.idp.defaultOrg.id })(env),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'refuses the role held in another organisation (header) with 403',
+    request: async (env) =>
+      withToken('/org-admin', adminElsewhere(env), { [ORG_HEADER]: env.idp.defaultOrg.id })(env),
+    expect: FORBIDDEN,
+  },
+  {
+    name: 'refuses a request that names no organisation with 403',
+    request: withToken('/org-admin', { roles: ['admin'] }),
+    expect: FORBIDDEN,
+  },
+  {
+    name: 'allows a token granting the scope',
+    request: withToken('/scoped', { scope: `openid ${SCOPE}` }),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'refuses a token without the scope with 403 naming it',
+    request: withToken('/scoped', { scope: 'openid' }),
+    expect: refused(
+      403,
+      'insufficient_scope',
+      'The access token does not grant the required permission',
+      SCOPE,
+    ),
+  },
+];
+
+/** Every case, in the order they run. */
+export const cases: readonly Case[] = [...authentication, ...optional, ...authorization];
+
+/** Cases that need verifiers that have fetched nothing yet (no discovery, no keys). */
+export const coldCases: readonly Case[] = [
+  {
+    name: 'answers 503 with Retry-After when the key set cannot be fetched',
+    request: withToken('/me'),
+    fault: ['keys', { status: 500 }],
+    expect: UNAVAILABLE,
+  },
+  {
+    name: 'answers 503 with Retry-After when discovery fails',
+    request: withToken('/me'),
+    fault: ['discovery', { status: 500 }],
+    expect: UNAVAILABLE,
+  },
+];

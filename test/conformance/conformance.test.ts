@@ -1,0 +1,114 @@
+// The conformance table run through the Express, Koa and Fastify adapters over HTTP
+// against the real testing IdP: every case must give its exact answer in each adapter,
+// and the three adapters must answer every case with the same bytes.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createVerifier, type Verifier } from '@zitauth/core';
+import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import {
+  expressHarness,
+  fastifyHarness,
+  koaHarness,
+  type Harness,
+  type TestRequest,
+  type TestResponse,
+} from './apps.js';
+import { cases, coldCases, type Case, type CaseEnv, type Expected } from './cases.js';
+
+const ADAPTERS = ['express', 'koa', 'fastify'] as const;
+type Adapters = Record<Harness['name'], Harness>;
+
+let idp: TestIdp;
+let env: CaseEnv;
+let introspection: { clientId: string; clientSecret: string };
+let warm: Adapters;
+const verifiers: Verifier[] = [];
+const built: Harness[] = [];
+
+/** One app per adapter, each with its own verifier so none answers from another's cache. */
+async function adapters(): Promise<Adapters> {
+  const verifier = (): Verifier => {
+    const created = createVerifier({
+      issuer: idp.issuer,
+      projectId: idp.defaultProject.id,
+      introspection,
+    });
+    verifiers.push(created);
+    return created;
+  };
+  const trio = {
+    express: expressHarness(verifier()),
+    koa: koaHarness(verifier()),
+    fastify: await fastifyHarness(verifier()),
+  };
+  built.push(...Object.values(trio));
+  return trio;
+}
+
+beforeAll(async () => {
+  idp = await startTestIdp();
+  env = { idp, otherOrg: idp.createOrg({ name: 'Other' }) };
+  const { clientId, clientSecret } = idp.createApiApp({ auth: 'basic' });
+  introspection = { clientId, clientSecret };
+  warm = await adapters();
+});
+
+afterAll(async () => {
+  for (const harness of built) await harness.close();
+  for (const verifier of verifiers) verifier.close();
+  await idp?.close();
+});
+
+afterEach(() => idp.faults.clear());
+
+/** Sends one request with the case's fault in place, and clears the fault after. */
+async function send(harness: Harness, testCase: Case, request: TestRequest): Promise<TestResponse> {
+  if (testCase.fault !== undefined) idp.faults.set(...testCase.fault);
+  try {
+    return await harness.send(request);
+  } finally {
+    idp.faults.clear();
+  }
+}
+
+/** Asserts the exact status, challenge, Retry-After, content type and JSON body. */
+function expectAnswer(res: TestResponse, testCase: Case): void {
+  const want: Expected =
+    typeof testCase.expect === 'function' ? testCase.expect(env) : testCase.expect;
+  expect({
+    status: res.status,
+    wwwAuthenticate: res.wwwAuthenticate,
+    retryAfter: res.retryAfter,
+    body: JSON.parse(res.body) as unknown,
+  }).toEqual({
+    status: want.status,
+    wwwAuthenticate: want.wwwAuthenticate,
+    retryAfter: want.retryAfter,
+    body: want.body,
+  });
+  expect(res.contentType).toBe('application/json; charset=utf-8');
+}
+
+/** Sends the same request to the three adapters and asserts identical responses. */
+async function expectSameBytes(trio: Adapters, testCase: Case): Promise<TestResponse> {
+  const request = await testCase.request(env);
+  const express = await send(trio.express, testCase, request);
+  expect(await send(trio.koa, testCase, request), `koa: ${testCase.name}`).toEqual(express);
+  expect(await send(trio.fastify, testCase, request), `fastify: ${testCase.name}`).toEqual(express);
+  return express;
+}
+
+describe.each(ADAPTERS)('%s adapter', (name) => {
+  it.each(cases)('$name', async (testCase) => {
+    expectAnswer(await send(warm[name], testCase, await testCase.request(env)), testCase);
+  });
+});
+
+describe('all adapters', () => {
+  it('answer every case with the same status, headers and body bytes', async () => {
+    for (const testCase of cases) await expectSameBytes(warm, testCase);
+  });
+
+  it.each(coldCases)('$name, identically', async (testCase) => {
+    expectAnswer(await expectSameBytes(await adapters(), testCase), testCase);
+  });
+});
