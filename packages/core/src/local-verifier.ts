@@ -60,17 +60,14 @@ function fail(code: ZitauthErrorCode): never {
   throw new InvalidTokenError(code);
 }
 
-/** Decodes one base64url segment holding a JSON object, or fails as malformed. */
-function decodeJsonSegment(segment: string | Uint8Array): Record<string, unknown> {
-  const text =
-    typeof segment === 'string'
-      ? /^[A-Za-z0-9_-]+$/.test(segment)
-        ? Buffer.from(segment, 'base64url').toString('utf8')
-        : fail('ERR_ZITAUTH_TOKEN_MALFORMED')
-      : Buffer.from(segment).toString('utf8');
+/** Strict UTF-8: JSON text must be valid UTF-8 (RFC 8259), so bad bytes are malformed. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a JSON object from a segment's bytes, or fails as malformed. */
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(utf8.decode(bytes));
   } catch {
     fail('ERR_ZITAUTH_TOKEN_MALFORMED');
   }
@@ -80,6 +77,12 @@ function decodeJsonSegment(segment: string | Uint8Array): Record<string, unknown
   return value as Record<string, unknown>;
 }
 
+/** Decodes a base64url segment (no padding, no other alphabet) to bytes. */
+function base64url(segment: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]+$/.test(segment)) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
+  return Buffer.from(segment, 'base64url');
+}
+
 /**
  * Checks the unverified header before any key is fetched: three segments, a JSON
  * header, an allowed algorithm, and no unencoded payload (`b64`), which JWTs never use.
@@ -87,7 +90,7 @@ function decodeJsonSegment(segment: string | Uint8Array): Record<string, unknown
 function preflight(token: string, allowed: ReadonlySet<string>): Record<string, unknown> {
   const segments = token.split('.');
   if (segments.length !== 3) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
-  const header = decodeJsonSegment(segments[0] ?? '');
+  const header = parseJsonObject(base64url(segments[0] ?? ''));
   if (typeof header['alg'] !== 'string') fail('ERR_ZITAUTH_TOKEN_MALFORMED');
   if (!allowed.has(header['alg'])) fail('ERR_ZITAUTH_ALG_NOT_ALLOWED');
   if (header['b64'] !== undefined) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
@@ -135,15 +138,20 @@ function allowlist(algorithms: readonly string[]): ReadonlySet<string> {
   return new Set(algorithms);
 }
 
+/**
+ * Builds the local JWT check: pre-checks, signature, access-token shape, then claims.
+ * Throws `ZitauthConfigError` at once for an empty or non-asymmetric allowlist.
+ */
 export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify {
   const allowed = allowlist(options.algorithms);
+  // jose gets the allowlist too, so the check holds even if the pre-check is bypassed.
   const verifyOptions = { algorithms: [...allowed] };
   return async (token) => {
     const header = preflight(token, allowed);
     let payload: Record<string, unknown>;
     try {
       const result = await compactVerify(token, options.keySet.getKey, verifyOptions);
-      payload = decodeJsonSegment(result.payload);
+      payload = parseJsonObject(result.payload);
     } catch (error) {
       throw translateJoseError(error);
     }

@@ -165,6 +165,13 @@ describe('createLocalVerifier: signatures', () => {
     await expect(verify(forged)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_SIGNATURE_INVALID' });
   });
 
+  it('checks the signature before the claims', async () => {
+    const impostor = { ...(await signer('RS256')), kid: rs.kid };
+    const { verify } = setup([rs.jwk]);
+    const token = await sign(impostor, claims({ iss: 'https://evil.example', exp: NOW_S - 600 }));
+    await expect(verify(token)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_SIGNATURE_INVALID' });
+  });
+
   it('rejects a token with an empty signature', async () => {
     const [header, payload] = (await sign(rs)).split('.');
     const { verify } = setup([rs.jwk]);
@@ -260,6 +267,14 @@ describe('createLocalVerifier: malformed tokens', () => {
     await expect(verify(`${h}.${p}.@@`)).rejects.toMatchObject({
       code: 'ERR_ZITAUTH_TOKEN_MALFORMED',
     });
+  });
+
+  it('rejects a signed payload that is not valid UTF-8', async () => {
+    const token = await new CompactSign(Uint8Array.from([0x7b, 0xff, 0x7d]))
+      .setProtectedHeader({ alg: 'RS256', kid: rs.kid })
+      .sign(rs.privateKey);
+    const { verify } = setup([rs.jwk]);
+    await expect(verify(token)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_TOKEN_MALFORMED' });
   });
 
   it.each([
