@@ -108,7 +108,14 @@ function readIntrospectionResponse(response: IdpResponse): Record<string, unknow
   }
   const body = parseJsonObject(response.body);
   // RFC 7662 §2.2: `active` is a boolean; "true", 1 or a missing field never count as active.
-  return body['active'] === true ? body : null;
+  if (body['active'] !== true) return null;
+  // `sub` is optional in RFC 7662, and a token granted to a client alone (client
+  // credentials) may come without one. RFC 9068 §2.2 names the client as the subject
+  // then, as the same IdP's JWT access tokens do, so both paths see the same caller.
+  if (body['sub'] === undefined && typeof body['client_id'] === 'string') {
+    return { ...body, sub: body['client_id'] };
+  }
+  return body;
 }
 
 function checkOptions(options: IntrospectorOptions): void {
