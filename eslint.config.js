@@ -32,14 +32,23 @@ export default tseslint.config(
       },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': ['error', { allow: ['warn', 'error'] }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
   {
-    files: ['scripts/**', 'examples/**', 'bench/**', 'packages/testing/src/cli.ts', 'packages/*/src/bin/**'],
+    files: [
+      'scripts/**',
+      'examples/**',
+      'bench/**',
+      'packages/testing/src/cli.ts',
+      'packages/*/src/bin/**',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

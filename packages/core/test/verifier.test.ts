@@ -33,7 +33,7 @@ function verifier(options: Partial<VerifierOptions> = {}): Verifier {
   return created;
 }
 
-function basicAuth(): VerifierOptions['introspection'] {
+function basicAuth(): NonNullable<VerifierOptions['introspection']> {
   const app = idp.createApiApp({ auth: 'basic' });
   return { clientId: app.clientId, clientSecret: app.clientSecret! };
 }
@@ -397,7 +397,9 @@ describe('caching', () => {
             keys.push(key);
             entries.set(key, value);
           },
-          delete: (key) => entries.delete(key),
+          delete: (key) => {
+            entries.delete(key);
+          },
         },
       },
     });
