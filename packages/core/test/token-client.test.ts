@@ -4,10 +4,10 @@
  * authorized `fetch`, and that no credential ever ends up in an error. Unit tests feed an
  * injected fetch; the suite at the end talks HTTP to the testing IdP.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { decodeJwt, jwtVerify } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
   createTokenClient,
   fetchUserinfo,
@@ -828,5 +828,211 @@ describe('client.fetch', () => {
 describe('entry point', () => {
   it('exports fetchUserinfo next to the client', () => {
     expect(fetchUserinfo).toEqual(expect.any(Function));
+  });
+});
+
+describe('over HTTP against the testing IdP', () => {
+  let idp: TestIdp;
+  beforeAll(async () => {
+    idp = await startTestIdp();
+  });
+  afterAll(() => idp.close());
+  beforeEach(() => {
+    idp.faults.clear();
+    idp.resetCalls();
+  });
+
+  /** The real fetch, recording request bodies and Authorization headers to check redaction. */
+  function recordingFetch(): FetchLike & { sent: string[] } {
+    const sent: string[] = [];
+    const fetch: FetchLike = (input, init) => {
+      sent.push(String(init?.body ?? ''), new Headers(init?.headers).get('authorization') ?? '');
+      return globalThis.fetch(input, init);
+    };
+    return Object.assign(fetch, { sent });
+  }
+
+  /** The assertions a recorded fetch sent. */
+  const assertionsIn = (sent: readonly string[]): string[] =>
+    sent.map((body) => new URLSearchParams(body).get('assertion') ?? '').filter(Boolean);
+
+  it('gets a JWT with the JWT bearer grant, from a key file on disk', async () => {
+    const user = idp.createServiceUser({ roles: ['reader'], accessTokenType: 'jwt' });
+    const keyFile = await idp.writeKeyFile(user.keyFile);
+    const projectId = idp.defaultProject.id;
+    const tokens = createTokenClient({ issuer: idp.issuer, keyFile, projectIds: [projectId] });
+    const response = await tokens.getTokenResponse();
+    const claims = decodeJwt(response.accessToken);
+    expect(claims).toMatchObject({ iss: idp.issuer, sub: user.userId });
+    expect(claims.aud).toContain(projectId);
+    expect(claims[`urn:zitadel:iam:org:project:${projectId}:roles`]).toHaveProperty('reader');
+    expect(response.scope).toContain(`urn:zitadel:iam:org:project:id:${projectId}:aud`);
+    expect(response.expiresAt.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+    expect(idp.calls('discovery')).toBe(1);
+    tokens.close();
+  });
+
+  it('gets a token with client credentials', async () => {
+    const user = idp.createServiceUser({ accessTokenType: 'opaque' });
+    const tokens = createTokenClient({
+      issuer: idp.issuer,
+      clientId: user.clientId,
+      clientSecret: user.clientSecret,
+    });
+    const token = await tokens.getToken();
+    await expect(fetchUserinfo(token, { issuer: idp.issuer })).resolves.toMatchObject({
+      sub: user.userId,
+    });
+    expect(idp.calls('token')).toBe(1);
+  });
+
+  it('uses a personal access token without calling the token endpoint', async () => {
+    const user = idp.createServiceUser();
+    const tokens = createTokenClient({ issuer: idp.issuer, personalAccessToken: user.pat });
+    await expect(tokens.getToken()).resolves.toBe(user.pat);
+    const response = await tokens.fetch(`${idp.issuer}/oidc/v1/userinfo`);
+    await expect(response.json()).resolves.toMatchObject({ sub: user.userId });
+    expect(idp.calls('token')).toBe(0);
+  });
+
+  it('makes exactly one token request for 50 concurrent getToken() calls', async () => {
+    const user = idp.createServiceUser();
+    const tokens = createTokenClient({ issuer: idp.issuer, keyFile: user.keyFile });
+    const results = await Promise.all(Array.from({ length: 50 }, () => tokens.getToken()));
+    expect(new Set(results).size).toBe(1);
+    expect(idp.calls('token')).toBe(1);
+  });
+
+  it('refreshes a token near expiry before using it (injected clock)', async () => {
+    const user = idp.createServiceUser();
+    let offsetMs = 0;
+    const tokens = createTokenClient({
+      issuer: idp.issuer,
+      clientId: user.clientId,
+      clientSecret: user.clientSecret,
+      now: () => Date.now() + offsetMs,
+    });
+    const first = await tokens.getTokenResponse();
+    // Just outside, then just inside the default 60 s refresh margin.
+    offsetMs = first.expiresAt.getTime() - 61_000 - Date.now();
+    await expect(tokens.getToken()).resolves.toBe(first.accessToken);
+    offsetMs = first.expiresAt.getTime() - 59_000 - Date.now();
+    const second = await tokens.getTokenResponse();
+    expect(second.accessToken).not.toBe(first.accessToken);
+    expect(second.expiresAt.getTime()).toBeGreaterThan(first.expiresAt.getTime());
+    expect(idp.calls('token')).toBe(2);
+  });
+
+  it('recovers from an IdP 500 by retrying', async () => {
+    const user = idp.createServiceUser();
+    idp.faults.set('token', { status: 500, times: 1 });
+    const tokens = createTokenClient({
+      issuer: idp.issuer,
+      keyFile: user.keyFile,
+      retry: { baseDelayMs: 5 },
+    });
+    await expect(tokens.getToken()).resolves.toEqual(expect.any(String));
+    expect(idp.calls('token')).toBe(2);
+  });
+
+  it('reports an IdP that stays down as UpstreamError after the attempts, then recovers', async () => {
+    const user = idp.createServiceUser();
+    idp.faults.set('token', { status: 503 });
+    const fetch = recordingFetch();
+    const tokens = createTokenClient({
+      issuer: idp.issuer,
+      keyFile: user.keyFile,
+      fetch,
+      retry: { baseDelayMs: 5 },
+    });
+    const error = await rejection(tokens.getToken());
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(idp.calls('token')).toBe(3);
+    expectNoSecrets(error, assertionsIn(fetch.sent));
+    idp.faults.clear('token');
+    await expect(tokens.getToken()).resolves.toEqual(expect.any(String));
+  });
+
+  it('maps a dropped connection and a garbage answer to UpstreamError', async () => {
+    const user = idp.createServiceUser();
+    const tokens = createTokenClient({
+      issuer: idp.issuer,
+      keyFile: user.keyFile,
+      retry: { attempts: 1 },
+    });
+    idp.faults.set('token', { closeConnection: true });
+    await expect(tokens.getToken()).rejects.toBeInstanceOf(UpstreamError);
+    idp.faults.set('token', { body: 'garbage' });
+    await expect(tokens.getToken()).rejects.toBeInstanceOf(UpstreamError);
+  });
+
+  it('surfaces invalid_grant for a key that is not registered, without the assertion', async () => {
+    const user = idp.createServiceUser();
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const stranger: ServiceAccountKeyFile = {
+      ...user.keyFile,
+      keyId: 'not-registered',
+      key: other.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    };
+    const fetch = recordingFetch();
+    const tokens = createTokenClient({ issuer: idp.issuer, keyFile: stranger, fetch });
+    const error = (await rejection(tokens.getToken())) as TokenRequestError;
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect(error).toMatchObject({ httpStatus: 400, oauthError: 'invalid_grant' });
+    expect(error.oauthErrorDescription).toMatch(/kid is not registered/);
+    expect(error.message).toMatch(/invalid_grant.*key file/);
+    expect(idp.calls('token')).toBe(1);
+    expectNoSecrets(error, [...assertionsIn(fetch.sent), stranger.key]);
+  });
+
+  it('surfaces invalid_grant for a key file naming another user', async () => {
+    const user = idp.createServiceUser();
+    const tokens = createTokenClient({
+      issuer: idp.issuer,
+      keyFile: { ...user.keyFile, userId: '999999999999999999' },
+    });
+    await expect(tokens.getToken()).rejects.toMatchObject({
+      name: 'TokenRequestError',
+      oauthError: 'invalid_grant',
+    });
+  });
+
+  it('surfaces invalid_grant for an expired assertion (clock far in the past)', async () => {
+    const user = idp.createServiceUser();
+    const tokens = createTokenClient({
+      issuer: idp.issuer,
+      keyFile: user.keyFile,
+      now: () => Date.now() - 2 * 3_600_000,
+    });
+    const error = (await rejection(tokens.getToken())) as TokenRequestError;
+    expect(error).toMatchObject({ oauthError: 'invalid_grant' });
+    expect(error.oauthErrorDescription).toMatch(/too old|expired/);
+    expect(error.message).toMatch(/clock/);
+  });
+
+  it('surfaces invalid_client for a wrong client secret, without the secret', async () => {
+    const user = idp.createServiceUser();
+    const fetch = recordingFetch();
+    const tokens = createTokenClient({
+      issuer: idp.issuer,
+      clientId: user.clientId,
+      clientSecret: 'wrong-secret-value',
+      fetch,
+    });
+    const error = (await rejection(tokens.getToken())) as TokenRequestError;
+    expect(error).toMatchObject({ httpStatus: 401, oauthError: 'invalid_client' });
+    expectNoSecrets(error, ['wrong-secret-value', ...fetch.sent.filter(Boolean)]);
+  });
+
+  it('renews a revoked token once when the API answers 401', async () => {
+    const user = idp.createServiceUser({ accessTokenType: 'opaque' });
+    const tokens = createTokenClient({ issuer: idp.issuer, keyFile: user.keyFile });
+    const first = await tokens.getToken();
+    idp.revoke(first);
+    const response = await tokens.fetch(`${idp.issuer}/oidc/v1/userinfo`);
+    expect(response.status).toBe(200);
+    await expect(response.json()).resolves.toMatchObject({ sub: user.userId });
+    await expect(tokens.getToken()).resolves.not.toBe(first);
+    expect(idp.calls('token')).toBe(2);
   });
 });

@@ -4,7 +4,8 @@
  * an error. Unit tests use an injected fetch; the suite at the end talks HTTP to the
  * testing IdP.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import { fetchUserinfo } from '@zitauth/core/token-client';
 import {
   InsufficientScopeError,
@@ -153,5 +154,68 @@ describe('fetchUserinfo', () => {
     await expect(fetchUserinfo(TOKEN, undefined as unknown as { issuer: string })).rejects.toThrow(
       /needs options with an issuer/,
     );
+  });
+});
+
+describe('fetchUserinfo over HTTP against the testing IdP', () => {
+  let idp: TestIdp;
+  beforeAll(async () => {
+    idp = await startTestIdp();
+  });
+  afterAll(() => idp.close());
+  beforeEach(() => idp.faults.clear());
+
+  it('returns the profile of a user token', async () => {
+    const user = idp.createUser({ userName: 'ada', givenName: 'Ada', familyName: 'Lovelace' });
+    const token = await idp.mintAccessToken({
+      subject: user.id,
+      scope: 'openid profile email',
+      roles: ['reader'],
+    });
+    const profile = await fetchUserinfo(token, { issuer: idp.issuer });
+    expect(profile).toMatchObject({
+      sub: user.id,
+      name: 'Ada Lovelace',
+      preferred_username: user.loginName,
+      email: user.email,
+    });
+    expect(profile['urn:zitadel:iam:org:project:roles']).toHaveProperty('reader');
+  });
+
+  it('maps a token the IdP does not accept to InvalidTokenError', async () => {
+    const token = await idp.mintAccessToken({ scope: 'openid' });
+    idp.revoke(token);
+    const revoked = await rejection(fetchUserinfo(token, { issuer: idp.issuer }));
+    expect(revoked).toMatchObject({ name: 'InvalidTokenError', status: 401 });
+    expect(String(revoked)).not.toContain(token);
+    await expect(fetchUserinfo('not-a-token', { issuer: idp.issuer })).rejects.toBeInstanceOf(
+      InvalidTokenError,
+    );
+  });
+
+  it.each([
+    ['a 503', { status: 503 }],
+    ['a dropped connection', { closeConnection: true }],
+    ['a garbage body', { body: 'garbage' as const }],
+  ])('maps %s to UpstreamError, without the token', async (_name, fault) => {
+    const token = await idp.mintAccessToken();
+    idp.faults.set('userinfo', fault);
+    const error = await rejection(
+      fetchUserinfo(token, {
+        issuer: idp.issuer,
+        userinfoEndpoint: `${idp.issuer}/oidc/v1/userinfo`,
+      }),
+    );
+    expect(error).toBeInstanceOf(UpstreamError);
+    for (const text of [String(error), error.message, JSON.stringify(error), String(error.cause)]) {
+      expect(text).not.toContain(token);
+    }
+  });
+
+  it('maps an IdP that is down to UpstreamError', async () => {
+    const down = await startTestIdp();
+    const issuer = down.issuer;
+    await down.close();
+    await expect(fetchUserinfo('some-token', { issuer })).rejects.toBeInstanceOf(UpstreamError);
   });
 });
