@@ -4,6 +4,7 @@
  * listens, so it is read through a getter.
  */
 import type { FaultRegistry } from './faults.js';
+import type { RsaKeyPool } from './key-files.js';
 import type { KeyRing } from './keys.js';
 import type { LoginStore } from './login-store.js';
 import type { Store } from './store.js';
@@ -20,6 +21,8 @@ export interface IdpContext {
   readonly issuer: string;
   readonly store: Store;
   readonly keys: KeyRing;
+  /** RSA keys for application and service-user key files. */
+  readonly rsaKeys: RsaKeyPool;
   readonly tokens: TokenStore;
   readonly logins: LoginStore;
   readonly faults: FaultRegistry;

@@ -8,7 +8,6 @@ import type { KeyObject } from 'node:crypto';
 import { toRoles } from './claims.js';
 import type { IdpContext } from './context.js';
 import { clientIdFor, newId, randomToken, slug } from './ids.js';
-import { generateRsaKey } from './key-files.js';
 import { issueOpaqueToken, resolveMint } from './mint.js';
 import type { Store } from './store.js';
 import type {
@@ -110,7 +109,7 @@ export function createApiApp(ctx: IdpContext, o: ApiAppOptions): ApiApp {
   if (o.auth === 'basic') {
     app = { ...base, clientSecret: o.clientSecret ?? randomToken(32) };
   } else {
-    const key = generateRsaKey();
+    const key = ctx.rsaKeys.take();
     keys.set(key.keyId, key.publicKey);
     app = {
       ...base,
@@ -166,7 +165,7 @@ export function createServiceUser(ctx: IdpContext, o: ServiceUserOptions = {}): 
   const userId = newId();
   const userName = o.userName ?? `service-user-${next()}`;
   assertFreeClientId(ctx.store, userName);
-  const key = generateRsaKey();
+  const key = ctx.rsaKeys.take();
   const user: ServiceUser = {
     userId,
     userName,

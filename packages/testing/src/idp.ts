@@ -15,7 +15,7 @@ import {
 import { FaultRegistry } from './faults.js';
 import { signJwt } from './jwt.js';
 import { assertAlgorithm, KeyRing } from './keys.js';
-import { writeKeyFile } from './key-files.js';
+import { sharedRsaKeyPool, writeKeyFile } from './key-files.js';
 import { LoginStore } from './login-store.js';
 import { issueAccessToken, issueIdToken, resolveMint } from './mint.js';
 import { listen, shutdown } from './server.js';
@@ -44,6 +44,7 @@ async function buildContext(
     issuer: '',
     store,
     keys,
+    rsaKeys: sharedRsaKeyPool(),
     tokens: new TokenStore(),
     logins: new LoginStore(),
     faults: new FaultRegistry(),

@@ -7,10 +7,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IdpContext } from './context.js';
+import { handleAuthorize, handleLogin, LOGIN_PATH } from './endpoints/authorize.js';
 import { handleDiscovery } from './endpoints/discovery.js';
+import { handleEndSession } from './endpoints/end-session.js';
 import { handleIntrospect } from './endpoints/introspect.js';
 import { handleKeys } from './endpoints/keys.js';
 import { handleRevoke } from './endpoints/revoke.js';
+import { handleToken } from './endpoints/token.js';
+import { handleUserinfo } from './endpoints/userinfo.js';
 import { applyFault } from './faults.js';
 import { HttpError, sendJson } from './http.js';
 import type { Endpoint } from './types.js';
@@ -37,6 +41,15 @@ const ROUTES: Record<string, Route> = {
   '/oauth/v2/keys': { endpoint: 'keys', methods: ['GET'], handler: handleKeys },
   '/oauth/v2/introspect': { endpoint: 'introspect', methods: ['POST'], handler: handleIntrospect },
   '/oauth/v2/revoke': { endpoint: 'revoke', methods: ['POST'], handler: handleRevoke },
+  '/oauth/v2/token': { endpoint: 'token', methods: ['POST'], handler: handleToken },
+  '/oidc/v1/userinfo': { endpoint: 'userinfo', methods: ['GET', 'POST'], handler: handleUserinfo },
+  '/oauth/v2/authorize': { endpoint: 'authorize', methods: ['GET'], handler: handleAuthorize },
+  [LOGIN_PATH]: { endpoint: 'authorize', methods: ['POST'], handler: handleLogin },
+  '/oidc/v1/end_session': {
+    endpoint: 'end_session',
+    methods: ['GET', 'POST'],
+    handler: handleEndSession,
+  },
 };
 
 function sendError(res: ServerResponse, error: unknown): void {
