@@ -56,7 +56,7 @@ async function userinfoUrl(options: UserinfoOptions): Promise<string> {
 
 function processUserinfoResponse(response: IdpResponse): Record<string, unknown> {
   if (response.status === 401) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
-  // ZITADEL answers 403 when the token was not issued with the `openid` scope.
+  // 403 (RFC 6750 insufficient_scope): the token is fine but lacks a scope userinfo needs.
   if (response.status === 403) throw new InsufficientScopeError({ scopes: ['openid'] });
   if (response.status !== 200) {
     throw upstream(`the userinfo endpoint answered HTTP ${response.status}`);

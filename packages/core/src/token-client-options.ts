@@ -1,0 +1,171 @@
+/**
+ * The options of the token client and their checks. Everything is validated when the
+ * client is built, with messages that say what to fix: a service that cannot get tokens
+ * should fail at start-up, not on its first request hours later. Credentials are counted,
+ * not guessed: exactly one of a service-user key file, a client id/secret pair or a
+ * personal access token. Fields accept `undefined` so configs read from the environment
+ * type-check under `exactOptionalPropertyTypes`.
+ */
+import { ZitauthConfigError } from './errors.js';
+import type { FetchLike } from './http.js';
+import { checkIdpUrl } from './idp-url.js';
+import { loadKeyFile, type KeyFileInput, type LoadedKey } from './key-file.js';
+import { resolveRetryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
+import type { GrantCredential } from './token-grant.js';
+import { buildScope } from './token-scopes.js';
+
+/** Options of `createTokenClient`. Give exactly one credential. */
+export interface TokenClientOptions {
+  /** The IdP's issuer URL, exactly as in its discovery document, e.g. `https://acme.zitadel.cloud`. */
+  issuer: string;
+  /** A service-user key file (path, JSON text or parsed object): the JWT bearer grant. Recommended. */
+  keyFile?: KeyFileInput | undefined;
+  /** The service user's client id, for the client credentials grant (with `clientSecret`). */
+  clientId?: string | undefined;
+  /** The service user's client secret, for the client credentials grant. */
+  clientSecret?: string | undefined;
+  /** A personal access token, used as is: no token request is ever made. */
+  personalAccessToken?: string | undefined;
+  /** Projects whose APIs the token is for: each adds its audience scope. @default [] */
+  projectIds?: readonly string[] | undefined;
+  /** Ask for the service user's project roles. @default true when projectIds is not empty */
+  roles?: boolean | undefined;
+  /** Add ZITADEL's own API to the audience. @default false */
+  zitadelApi?: boolean | undefined;
+  /** Extra scopes, after the generated ones (`openid` always comes first). @default [] */
+  scopes?: readonly string[] | undefined;
+  /**
+   * Get a new token this long before the current one expires, in milliseconds; for
+   * tokens living less than twice this, half their lifetime is used. @default 60000
+   */
+  refreshMarginMs?: number | undefined;
+  /** Retries of token requests that failed for passing reasons (network, timeout, 5xx, 429). */
+  retry?: RetryOptions | undefined;
+  /** Time limit of each IdP call, in milliseconds. @default 5000 */
+  timeoutMs?: number | undefined;
+  /** The fetch implementation, for IdP calls and `client.fetch`. @default globalThis.fetch */
+  fetch?: FetchLike | undefined;
+  /** Clock in epoch milliseconds (token expiry and assertion `iat`). @default Date.now */
+  now?: (() => number) | undefined;
+  /** The token endpoint; skips discovery. For ZITADEL: `${issuer}/oauth/v2/token`. */
+  tokenEndpoint?: string | undefined;
+}
+
+/** The credential to use: a grant, or a personal access token used as is. */
+export type ClientCredential = GrantCredential | { kind: 'pat'; token: string };
+
+/** Everything the client needs, checked and with defaults applied. */
+export interface ClientConfig {
+  issuer: string;
+  scope: string;
+  refreshMarginMs: number;
+  retry: RetryPolicy;
+  now: () => number;
+  fetch: FetchLike | undefined;
+  timeoutMs: number | undefined;
+  tokenEndpoint: string | undefined;
+}
+
+function configError(message: string): ZitauthConfigError {
+  return new ZitauthConfigError(`zitauth: createTokenClient: ${message}`);
+}
+
+const CREDENTIALS_HELP =
+  'keyFile (a service-user key file, recommended), clientId with clientSecret, or personalAccessToken';
+
+function nonEmptyString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw configError(`${name} must be a non-empty string`);
+  }
+  return value;
+}
+
+/** Picks the one credential given; throws when there is none, several, or half of one. */
+function resolveCredential(options: TokenClientOptions): ClientCredential {
+  const given = [
+    options.keyFile !== undefined && 'keyFile',
+    (options.clientId !== undefined || options.clientSecret !== undefined) &&
+      'clientId/clientSecret',
+    options.personalAccessToken !== undefined && 'personalAccessToken',
+  ].filter((name): name is string => name !== false);
+  if (given.length === 0) throw configError(`no credential given; pass one of ${CREDENTIALS_HELP}`);
+  if (given.length > 1) {
+    throw configError(`pass exactly one credential, got ${given.join(' and ')}`);
+  }
+  if (options.keyFile !== undefined)
+    return { kind: 'jwt-bearer', key: loadServiceUserKey(options.keyFile) };
+  if (options.personalAccessToken !== undefined) {
+    const token = nonEmptyString(options.personalAccessToken, 'personalAccessToken');
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw configError('personalAccessToken contains spaces or line breaks; copy the token alone');
+    }
+    return { kind: 'pat', token };
+  }
+  if (options.clientId === undefined || options.clientSecret === undefined) {
+    throw configError(
+      "clientId and clientSecret go together (the service user's client id and generated secret)",
+    );
+  }
+  const clientId = nonEmptyString(options.clientId, 'clientId');
+  return {
+    kind: 'client-credentials',
+    clientId,
+    clientSecret: nonEmptyString(options.clientSecret, 'clientSecret'),
+  };
+}
+
+function loadServiceUserKey(input: KeyFileInput): LoadedKey {
+  const key = loadKeyFile(input, undefined, 'keyFile');
+  if (key.type !== 'serviceaccount') {
+    throw new ZitauthConfigError(
+      'zitauth: keyFile is an application key ("type": "application"); the JWT bearer grant needs a ' +
+        'service-user key ("type": "serviceaccount"): in the ZITADEL console open the service user, ' +
+        'Keys, New, JSON. Application keys authenticate an API app for introspection.',
+      'ERR_ZITAUTH_INVALID_KEY_FILE',
+    );
+  }
+  return key;
+}
+
+function optionalMs(value: unknown, name: string, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  ) {
+    throw configError(`${name} must be a finite number of milliseconds ${allowZero ? '≥' : '>'} 0`);
+  }
+  return value;
+}
+
+function resolveConfig(options: TokenClientOptions, issuer: string): ClientConfig {
+  return {
+    issuer,
+    scope: buildScope(options),
+    refreshMarginMs: optionalMs(options.refreshMarginMs, 'refreshMarginMs', true) ?? 60_000,
+    retry: resolveRetryPolicy(options.retry),
+    now: options.now ?? Date.now,
+    fetch: options.fetch,
+    timeoutMs: optionalMs(options.timeoutMs, 'timeoutMs', false),
+    tokenEndpoint:
+      options.tokenEndpoint === undefined
+        ? undefined
+        : checkIdpUrl(options.tokenEndpoint, 'tokenEndpoint'),
+  };
+}
+
+/** Checks every option; throws `ZitauthConfigError` naming the one to fix. */
+export function resolveTokenClientOptions(options: TokenClientOptions): {
+  credential: ClientCredential;
+  config: ClientConfig;
+} {
+  if (typeof options !== 'object' || options === null) {
+    throw configError(`options are required: an issuer and one of ${CREDENTIALS_HELP}`);
+  }
+  const issuer = checkIdpUrl(options.issuer, 'issuer');
+  const credential = resolveCredential(options);
+  // Checked for a personal access token too, so switching credentials never hides a typo.
+  return { credential, config: resolveConfig(options, issuer) };
+}
