@@ -127,8 +127,13 @@ function cacheEntry(response: TokenResponse, sentAtMs: number, marginMs: number)
 function createRequester(
   config: ClientConfig,
   credential: GrantCredential,
-  http: HttpOptions & { signal: AbortSignal },
+  signal: AbortSignal,
 ): () => Promise<CachedToken> {
+  const http: HttpOptions = {
+    ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+    signal,
+  };
   // Lazy: nothing is fetched unless no tokenEndpoint was given.
   const discovery = createDiscovery(config.issuer, { ...http, now: config.now });
   const exchange = async () => {
@@ -144,7 +149,7 @@ function createRequester(
     // A refusal (4xx) or a malformed answer would come back the same, so neither is retried.
     const { response, sentAtMs, secrets } = await withRetry(exchange, config.retry, {
       retryable: (error) => error instanceof UpstreamError,
-      signal: http.signal,
+      signal,
     });
     if (response.status >= 400) throw tokenRequestError(response, secrets);
     return cacheEntry(processTokenResponse(response, sentAtMs), sentAtMs, config.refreshMarginMs);
@@ -162,11 +167,7 @@ function upstream(reason: string): UpstreamError {
  */
 function createGrantSource(config: ClientConfig, credential: GrantCredential): TokenSource {
   const controller = new AbortController();
-  const request = createRequester(config, credential, {
-    ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
-    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
-    signal: controller.signal,
-  });
+  const request = createRequester(config, credential, controller.signal);
   const singleFlight = createSingleFlight<CachedToken>();
   let cached: CachedToken | undefined;
 
@@ -184,9 +185,8 @@ function createGrantSource(config: ClientConfig, credential: GrantCredential): T
       return { ...(await refresh()).response };
     } catch (error) {
       const current = cached;
-      const usable = current !== undefined && config.now() < current.response.expiresAt.getTime();
-      if (error instanceof UpstreamError && usable && !controller.signal.aborted) {
-        return { ...current.response };
+      if (error instanceof UpstreamError && current !== undefined && !controller.signal.aborted) {
+        if (config.now() < current.response.expiresAt.getTime()) return { ...current.response };
       }
       throw error;
     }
