@@ -140,14 +140,28 @@ function optionalMs(value: unknown, name: string, allowZero: boolean): number | 
   return value;
 }
 
+function optionalFunction<T>(value: T | undefined, name: string): T | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw configError(`${name} must be a function`);
+  }
+  return value;
+}
+
+function optionalRetry(value: unknown): RetryOptions | undefined {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw configError('retry must be an object, e.g. { attempts: 3, baseDelayMs: 200 }');
+  }
+  return value as RetryOptions | undefined;
+}
+
 function resolveConfig(options: TokenClientOptions, issuer: string): ClientConfig {
   return {
     issuer,
     scope: buildScope(options),
     refreshMarginMs: optionalMs(options.refreshMarginMs, 'refreshMarginMs', true) ?? 60_000,
-    retry: resolveRetryPolicy(options.retry),
-    now: options.now ?? Date.now,
-    fetch: options.fetch,
+    retry: resolveRetryPolicy(optionalRetry(options.retry)),
+    now: optionalFunction(options.now, 'now') ?? Date.now,
+    fetch: optionalFunction(options.fetch, 'fetch'),
     timeoutMs: optionalMs(options.timeoutMs, 'timeoutMs', false),
     tokenEndpoint:
       options.tokenEndpoint === undefined

@@ -152,6 +152,17 @@ describe('createTokenClient options', () => {
     ],
     ['a scope with a space', { keyFile: KEY_FILE, scopes: ['a b'] }, /without spaces/],
     [
+      'a clock that is not a function',
+      { keyFile: KEY_FILE, now: 5 as never },
+      /now must be a function/,
+    ],
+    ['a fetch that is not a function', { keyFile: KEY_FILE, fetch: {} as never }, /fetch must be/],
+    [
+      'retry that is not an object',
+      { keyFile: KEY_FILE, retry: 3 as never },
+      /retry must be an object/,
+    ],
+    [
       'a plain-http token endpoint',
       { keyFile: KEY_FILE, tokenEndpoint: 'http://idp.example/oauth/v2/token' },
       /tokenEndpoint must use https/,
