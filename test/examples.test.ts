@@ -11,6 +11,10 @@ import { createVerifier, type Verifier, type VerifierOptions } from '@zitauth/co
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import { createApp as createExpressApp } from '../examples/express-quotes/src/app.js';
 import * as expressConfig from '../examples/express-quotes/src/config.js';
+import { createApp as createFastifyApp } from '../examples/fastify-quotes/src/app.js';
+import * as fastifyConfig from '../examples/fastify-quotes/src/config.js';
+import { createApp as createKoaApp } from '../examples/koa-quotes/src/app.js';
+import * as koaConfig from '../examples/koa-quotes/src/config.js';
 
 /** One request as the table states it. */
 interface Call {
@@ -28,10 +32,16 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
+/** Sends calls to an app under test, and stops it. */
+interface Driver {
+  call(call: Call): Promise<Answer>;
+  close(): Promise<void>;
+}
+
 /** An example app under test, driven in-process. */
 interface Example {
   name: string;
-  start(verifier: Verifier): Promise<(call: Call) => Promise<Answer>>;
+  start(verifier: Verifier): Promise<Driver>;
   config: typeof expressConfig;
 }
 
@@ -48,7 +58,7 @@ function headers(call: Call): Record<string, string> {
 }
 
 /** supertest for any Node request listener (Express app, Koa's `callback()`). */
-function viaSupertest(listener: Parameters<typeof request>[0]): (call: Call) => Promise<Answer> {
+function viaSupertest(listener: Parameters<typeof request>[0]): Driver['call'] {
   return async (call) => {
     const method = call.method === 'GET' ? 'get' : 'post';
     let test = request(listener)[method](call.path).set(headers(call));
@@ -63,11 +73,50 @@ function viaSupertest(listener: Parameters<typeof request>[0]): (call: Call) => 
   };
 }
 
+/** Fastify's `inject()`: no socket, the same request pipeline. */
+function viaInject(
+  app: Awaited<ReturnType<typeof createFastifyApp>>,
+): (call: Call) => Promise<Answer> {
+  return async (call) => {
+    const body = payload(call);
+    const response = await app.inject({
+      method: call.method,
+      url: call.path,
+      headers: headers(call),
+      ...(body === undefined ? {} : { payload: body }),
+    });
+    return {
+      status: response.statusCode,
+      challenge: response.headers['www-authenticate'] as string | undefined,
+      body: response.json<Record<string, unknown>>(),
+    };
+  };
+}
+
 const examples: Example[] = [
   {
     name: 'express-quotes',
-    start: async (verifier) => viaSupertest(createExpressApp({ auth: { verifier } })),
+    start: async (verifier) => ({
+      call: viaSupertest(createExpressApp({ auth: { verifier } })),
+      close: async () => {},
+    }),
     config: expressConfig,
+  },
+  {
+    name: 'koa-quotes',
+    start: async (verifier) => ({
+      call: viaSupertest(createKoaApp({ auth: { verifier } }).callback()),
+      close: async () => {},
+    }),
+    config: koaConfig,
+  },
+  {
+    name: 'fastify-quotes',
+    start: async (verifier) => {
+      const app = await createFastifyApp({ auth: { verifier } });
+      return { call: viaInject(app), close: () => app.close() };
+    },
+    config: fastifyConfig,
   },
 ];
 
@@ -96,15 +145,19 @@ afterAll(async () => {
 });
 
 describe.each(examples)('$name', (example) => {
-  let call: (call: Call) => Promise<Answer>;
+  let driver: Driver;
   let verifier: Verifier;
+  const call = (request: Call): Promise<Answer> => driver.call(request);
 
   beforeAll(async () => {
     verifier = createVerifier(options);
-    call = await example.start(verifier);
+    driver = await example.start(verifier);
   });
 
-  afterAll(() => verifier?.close());
+  afterAll(async () => {
+    await driver?.close();
+    verifier?.close();
+  });
 
   it('serves the public quote without a token', async () => {
     const answer = await call({ method: 'GET', path: '/api/public' });
