@@ -117,6 +117,25 @@ describe.each(ADAPTERS)('oidc-provider opaque tokens through %s', (adapter) => {
     expect(res.wwwAuthenticate).toBe(invalidToken('The access token is not active'));
   });
 
+  it('uses explicit endpoints without reading the discovery document', async () => {
+    const discovery = provider.requests('/.well-known/openid-configuration');
+    const app = await api(adapter, {
+      audience: [RESOURCES.opaque, RESOURCES.rs256],
+      introspection: CLIENT_AUTH[1][1],
+      endpoints: {
+        jwksUri: `${provider.issuer}/jwks`,
+        introspectionEndpoint: `${provider.issuer}/token/introspection`,
+      },
+    });
+    expect((await app.get('/me', await provider.clientCredentials(RESOURCES.opaque))).status).toBe(
+      200,
+    );
+    expect((await app.get('/me', await provider.clientCredentials(RESOURCES.rs256))).status).toBe(
+      200,
+    );
+    expect(provider.requests('/.well-known/openid-configuration')).toBe(discovery);
+  });
+
   it('reports an outage, not a bad token, when asked to introspect a JWT the provider refuses to', async () => {
     const app = await api(adapter, {
       audience: RESOURCES.rs256,

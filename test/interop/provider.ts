@@ -329,6 +329,8 @@ export interface InteropProvider {
   clientCredentials(resource: string, client?: SecretClient): Promise<string>;
   /** Revokes `token` at the revocation endpoint (RFC 7009) as the client it was issued to. */
   revoke(token: string, client: SecretClient): Promise<void>;
+  /** How many requests reached `path` (e.g. `/.well-known/openid-configuration`). */
+  requests(path: string): number;
   /** Replaces the provider with one signing with `keys`, on the same port. */
   restart(keys: SigningKeys): Promise<void>;
   /** Stops the server and drops every connection. */
@@ -356,7 +358,12 @@ export async function startProvider(
   options: { keys?: SigningKeys } = {},
 ): Promise<InteropProvider> {
   let handle: Listener = (_req, res) => sendJson(res, 503, { error: 'starting' });
-  const server = createServer((req, res) => handle(req, res));
+  const counts = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://provider.invalid').pathname;
+    counts.set(path, (counts.get(path) ?? 0) + 1);
+    handle(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let keys = options.keys ?? generateSigningKeys();
@@ -380,6 +387,7 @@ export async function startProvider(
       }
       return body['access_token'];
     },
+    requests: (path) => counts.get(path) ?? 0,
     async revoke(token, client) {
       const res = await post(`${issuer}/token/revocation`, client, { token });
       if (res.status !== 200) throw new Error(`revocation failed: HTTP ${res.status}`);

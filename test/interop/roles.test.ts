@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import type { Roles, TokenClaims, VerifierOptions } from '@zitauth/core';
 import { ADAPTERS, startApi, type AdapterName, type Api } from './apps.js';
 import { login } from './login.js';
-import { M2M, M2M_ADMIN, RESOURCES, startProvider, type InteropProvider } from './provider.js';
+import {
+  INTROSPECT_BASIC,
+  M2M,
+  M2M_ADMIN,
+  RESOURCES,
+  startProvider,
+  type InteropProvider,
+} from './provider.js';
 
 let provider: InteropProvider;
 
@@ -78,6 +85,18 @@ describe.each(ADAPTERS)('provider roles through %s', (adapter) => {
       resource: RESOURCES.rs256,
     });
     expect((await app.get('/admin', tokens.access_token)).status).toBe(200);
+  });
+
+  it('reads the same claim from an introspection answer', async () => {
+    const app = await api(adapter, {
+      audience: RESOURCES.opaque,
+      introspection: INTROSPECT_BASIC,
+      roles: 'roles',
+    });
+    const token = await provider.clientCredentials(RESOURCES.opaque, M2M_ADMIN);
+    const res = await app.get('/admin', token);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ roles: ['admin'], tokenKind: 'opaque' });
   });
 
   it('grants no roles from a generic claim unless told where to look', async () => {
