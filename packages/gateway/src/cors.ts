@@ -1,0 +1,43 @@
+/**
+ * CORS for the routes a single-page app calls from the browser (`/validate`,
+ * `/userinfo`). Only allowed origins get `Access-Control-Allow-Origin`, echoed exactly
+ * (never `*`), and no credentials mode: the token travels in `Authorization`, not in a
+ * cookie, so another site cannot ride on a user's session.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+function allowOrigin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  origins: readonly string[],
+): boolean {
+  // Caches must key on Origin, or one site's answer could be served to another.
+  reply.header('vary', 'Origin');
+  const origin = request.headers.origin;
+  if (origin === undefined || !origins.includes(origin)) return false;
+  reply.header('access-control-allow-origin', origin);
+  return true;
+}
+
+/** Adds CORS to GET `paths` of `app`: headers on answers and a preflight route each. */
+export function addCors(
+  app: FastifyInstance,
+  paths: readonly string[],
+  origins: readonly string[],
+): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (paths.includes(request.routeOptions.url ?? '')) allowOrigin(request, reply, origins);
+  });
+  for (const path of paths) {
+    app.options(path, async (request, reply) => {
+      if (allowOrigin(request, reply, origins)) {
+        reply.headers({
+          'access-control-allow-methods': 'GET',
+          'access-control-allow-headers': 'Authorization',
+          'access-control-max-age': '600',
+        });
+      }
+      return reply.code(204).send();
+    });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The no-account mode: a local ZITADEL-compatible IdP from @zitauth/testing, set up the
+ * way the seed asks you to set up ZITADEL by hand (a "User Agent" app with PKCE whose
+ * redirect URI is the gateway's callback, an API app for introspection, a service user
+ * with a key for M2M, and a user to log in with). Everything it issues is a test
+ * credential, valid only against this local IdP, which is why it may be printed.
+ */
+import { randomBytes } from 'node:crypto';
+import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import { hashSecret, type M2mClient } from './m2m-clients.js';
+import type { GatewayOptions } from './options.js';
+
+/** Options of {@link startDevIdp}. */
+export interface DevIdpOptions {
+  /** The gateway's external base URL (its callback is registered with the web app). */
+  publicUrl: string;
+  /** Origins whose pages may be post-logout targets. */
+  allowedOrigins: readonly string[];
+  /** M2M callers; a demo caller with a fresh secret is made when none are given. */
+  m2mClients?: readonly M2mClient[] | undefined;
+  /** Port of the IdP; 0 picks a free one. @default 0 */
+  port?: number | undefined;
+}
+
+/** The running IdP, the gateway options that trust it, and what to tell the user. */
+export interface DevIdp {
+  readonly idp: TestIdp;
+  readonly options: Pick<
+    GatewayOptions,
+    'issuer' | 'projectId' | 'login' | 'introspection' | 'm2m'
+  >;
+  /** Human-readable lines describing what was set up (test credentials included). */
+  readonly summary: string[];
+  close(): Promise<void>;
+}
+
+function m2mCallers(given: readonly M2mClient[] | undefined): {
+  clients: readonly M2mClient[];
+  demo: { id: string; secret: string } | undefined;
+} {
+  if (given !== undefined && given.length > 0) return { clients: given, demo: undefined };
+  const demo = { id: 'demo-service', secret: randomBytes(24).toString('base64url') };
+  return { clients: [{ id: demo.id, secretSha256: hashSecret(demo.secret) }], demo };
+}
+
+/** Starts the local IdP and registers the apps, users and keys the gateway needs. */
+export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
+  const idp = await startTestIdp({ port: options.port ?? 0 });
+  const web = idp.createWebApp({
+    redirectUris: [`${options.publicUrl}/api/v1/callback`],
+    postLogoutRedirectUris: options.allowedOrigins.map((origin) => `${origin}/`),
+  });
+  const api = idp.createApiApp({ auth: 'basic' });
+  const service = idp.createServiceUser({ userName: 'gateway-service', roles: ['editor'] });
+  const ada = idp.createUser({
+    userName: 'ada',
+    givenName: 'Ada',
+    familyName: 'Lovelace',
+    roles: ['editor'],
+  });
+  const bob = idp.createUser({
+    userName: 'bob',
+    givenName: 'Bob',
+    familyName: 'Reader',
+    roles: ['reader'],
+  });
+  const { clients, demo } = m2mCallers(options.m2mClients);
+  const project = idp.defaultProject.id;
+  const summary = [
+    `Local test IdP (no ZITADEL account needed): ${idp.issuer}`,
+    `  project ${project}; web app (PKCE) ${web.clientId}, redirect ${web.redirectUris[0] ?? ''}`,
+    `  users: ${ada.userName} / ${ada.password} (role editor), ${bob.userName} / ${bob.password} (role reader)`,
+    `  API app for introspection (test credentials): ${api.clientId} / ${api.clientSecret}`,
+    `  service user for M2M: ${service.userName} (role editor)`,
+    demo === undefined
+      ? `  M2M callers: ${clients.map((client) => client.id).join(', ')}`
+      : `  M2M caller (test credentials): ${demo.id} / ${demo.secret}`,
+  ];
+  return {
+    idp,
+    options: {
+      issuer: idp.issuer,
+      projectId: project,
+      login: { clientId: web.clientId },
+      introspection: { clientId: api.clientId, clientSecret: api.clientSecret },
+      m2m: { keyFile: service.keyFile, clients },
+    },
+    summary,
+    close: () => idp.close(),
+  };
+}

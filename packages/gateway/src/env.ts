@@ -1,0 +1,280 @@
+/**
+ * Reads the gateway's settings from environment variables (the bin merges a `.env` file
+ * in first). Every mistake stops the start with an `EnvConfigError` naming the variable
+ * to fix; secret values are never echoed. Without `ZITADEL_ISSUER` the gateway runs
+ * against an embedded test IdP, but half a ZITADEL configuration never silently falls
+ * back to it. See `.env.example` for every variable.
+ */
+import type { IntrospectionAuth } from '@zitauth/core';
+import { parseM2mClients, type M2mClient } from './m2m-clients.js';
+import type { GatewayOptions } from './options.js';
+import { parseOrigin } from './origins.js';
+
+/** Environment variables, as `process.env` holds them. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A variable is missing or wrong; `variable` names it. */
+export class EnvConfigError extends Error {
+  override name = 'EnvConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+/** Settings that do not depend on which IdP is used. */
+export type CommonOptions = Pick<
+  GatewayOptions,
+  'publicUrl' | 'allowedOrigins' | 'rateLimit' | 'trustProxy' | 'logger'
+>;
+
+/** What the environment says. */
+export interface EnvConfig {
+  host: string;
+  port: number;
+  /** ZITADEL settings; `undefined` runs the embedded test IdP. */
+  zitadel: Omit<GatewayOptions, keyof CommonOptions> | undefined;
+  common: CommonOptions;
+  /** M2M callers, also for the embedded IdP (which otherwise makes a demo caller). */
+  m2mClients: M2mClient[] | undefined;
+  /** Port of the embedded test IdP; 0 picks a free one. */
+  devIdpPort: number;
+}
+
+const ZITADEL_VARIABLES = [
+  'ZITADEL_PROJECT_ID',
+  'ZITADEL_CLIENT_ID',
+  'ZITADEL_CLIENT_SECRET',
+  'ZITADEL_API_CLIENT_ID',
+  'ZITADEL_API_CLIENT_SECRET',
+  'ZITADEL_API_KEY_FILE',
+  'ZITADEL_SERVICE_KEY_FILE',
+];
+
+/** Origins the embedded-IdP mode allows when none are set: the SPA example's. */
+export const DEV_ORIGINS = ['http://127.0.0.1:3001', 'http://localhost:3001'];
+
+/** An unset or blank variable counts as absent. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  const number = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) {
+    throw new EnvConfigError(
+      name,
+      `must be a whole number from ${min} to ${max}, got "${value.slice(0, 20)}"`,
+    );
+  }
+  return number;
+}
+
+function readIssuer(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new EnvConfigError('ZITADEL_ISSUER', 'must be a URL such as https://acme.zitadel.cloud');
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new EnvConfigError('ZITADEL_ISSUER', 'must use https (http only for localhost)');
+  }
+  // Tokens carry the issuer byte for byte; ZITADEL's has no trailing slash.
+  if (value.endsWith('/')) {
+    throw new EnvConfigError(
+      'ZITADEL_ISSUER',
+      'must not end with "/" (write https://acme.zitadel.cloud)',
+    );
+  }
+  return value;
+}
+
+/** A pair of variables that only make sense together. */
+function readPair(env: Env, first: string, second: string): [string, string] | undefined {
+  const a = read(env, first);
+  const b = read(env, second);
+  if (a !== undefined && b === undefined)
+    throw new EnvConfigError(second, `is required with ${first}`);
+  if (b !== undefined && a === undefined)
+    throw new EnvConfigError(first, `is required with ${second}`);
+  return a === undefined || b === undefined ? undefined : [a, b];
+}
+
+function readIntrospection(env: Env): IntrospectionAuth | undefined {
+  const basic = readPair(env, 'ZITADEL_API_CLIENT_ID', 'ZITADEL_API_CLIENT_SECRET');
+  const keyFile = read(env, 'ZITADEL_API_KEY_FILE');
+  if (basic !== undefined && keyFile !== undefined) {
+    throw new EnvConfigError(
+      'ZITADEL_API_KEY_FILE',
+      'set either ZITADEL_API_KEY_FILE or ZITADEL_API_CLIENT_ID with ZITADEL_API_CLIENT_SECRET, not both',
+    );
+  }
+  if (keyFile !== undefined) return { keyFile };
+  return basic === undefined ? undefined : { clientId: basic[0], clientSecret: basic[1] };
+}
+
+function readM2mClients(env: Env): M2mClient[] | undefined {
+  const value = read(env, 'GATEWAY_M2M_CLIENTS');
+  if (value === undefined) return undefined;
+  try {
+    const clients = parseM2mClients(value);
+    if (clients.length === 0) throw new TypeError('lists no client');
+    return clients;
+  } catch (error) {
+    throw new EnvConfigError(
+      'GATEWAY_M2M_CLIENTS',
+      `${(error as Error).message} (format: id:sha256hex,id:sha256hex)`,
+    );
+  }
+}
+
+function readLogin(env: Env): GatewayOptions['login'] {
+  const clientId = read(env, 'ZITADEL_CLIENT_ID');
+  const clientSecret = read(env, 'ZITADEL_CLIENT_SECRET');
+  if (clientId === undefined) {
+    if (clientSecret !== undefined) {
+      throw new EnvConfigError('ZITADEL_CLIENT_ID', 'is required with ZITADEL_CLIENT_SECRET');
+    }
+    return undefined;
+  }
+  return { clientId, ...(clientSecret === undefined ? {} : { clientSecret }) };
+}
+
+function readZitadel(env: Env, m2mClients: M2mClient[] | undefined): EnvConfig['zitadel'] {
+  const issuer = read(env, 'ZITADEL_ISSUER');
+  if (issuer === undefined) {
+    const stray = ZITADEL_VARIABLES.find((name) => read(env, name) !== undefined);
+    if (stray !== undefined)
+      throw new EnvConfigError('ZITADEL_ISSUER', `is required when ${stray} is set`);
+    return undefined;
+  }
+  const projectId = read(env, 'ZITADEL_PROJECT_ID');
+  if (projectId === undefined) {
+    throw new EnvConfigError(
+      'ZITADEL_PROJECT_ID',
+      'is required with ZITADEL_ISSUER (the resource id of your project)',
+    );
+  }
+  const keyFile = read(env, 'ZITADEL_SERVICE_KEY_FILE');
+  if ((keyFile === undefined) !== (m2mClients === undefined)) {
+    throw keyFile === undefined
+      ? new EnvConfigError('ZITADEL_SERVICE_KEY_FILE', 'is required with GATEWAY_M2M_CLIENTS')
+      : new EnvConfigError(
+          'GATEWAY_M2M_CLIENTS',
+          'is required with ZITADEL_SERVICE_KEY_FILE: who may ask for tokens',
+        );
+  }
+  const introspection = readIntrospection(env);
+  const login = readLogin(env);
+  return {
+    issuer: readIssuer(issuer),
+    projectId,
+    ...(login === undefined ? {} : { login }),
+    ...(introspection === undefined ? {} : { introspection }),
+    ...(keyFile === undefined || m2mClients === undefined
+      ? {}
+      : { m2m: { keyFile, clients: m2mClients } }),
+  };
+}
+
+function readOrigins(env: Env, required: boolean): string[] {
+  const value = read(env, 'GATEWAY_ALLOWED_ORIGINS');
+  if (value === undefined) {
+    if (required) {
+      throw new EnvConfigError(
+        'GATEWAY_ALLOWED_ORIGINS',
+        'is required with ZITADEL_CLIENT_ID: the origins of your web apps',
+      );
+    }
+    return [];
+  }
+  try {
+    return value.split(',').map((origin) => parseOrigin(origin.trim()));
+  } catch (error) {
+    throw new EnvConfigError('GATEWAY_ALLOWED_ORIGINS', (error as Error).message);
+  }
+}
+
+function readPublicUrl(env: Env, host: string, port: number): string {
+  const value = read(env, 'GATEWAY_PUBLIC_URL');
+  if (value === undefined) {
+    const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+  }
+  try {
+    const url = new URL(value);
+    if (
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.search !== '' ||
+      url.hash !== ''
+    )
+      throw new Error();
+  } catch {
+    throw new EnvConfigError(
+      'GATEWAY_PUBLIC_URL',
+      'must be the http(s) URL browsers reach the gateway at, e.g. https://auth.example.com',
+    );
+  }
+  return value.replace(/\/$/, '');
+}
+
+function readTrustProxy(env: Env): GatewayOptions['trustProxy'] {
+  const value = read(env, 'GATEWAY_TRUST_PROXY');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const list = value.split(',').map((entry) => entry.trim());
+  if (list.some((entry) => !/^[0-9a-fA-F.:/]+$/.test(entry))) {
+    throw new EnvConfigError(
+      'GATEWAY_TRUST_PROXY',
+      'must be true, false, a hop count, or proxy addresses/CIDRs separated by commas',
+    );
+  }
+  return list;
+}
+
+function readCommon(env: Env, host: string, port: number, loginConfigured: boolean): CommonOptions {
+  const level = read(env, 'GATEWAY_LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
+    throw new EnvConfigError(
+      'GATEWAY_LOG_LEVEL',
+      'must be one of fatal, error, warn, info, debug, trace, silent',
+    );
+  }
+  return {
+    publicUrl: readPublicUrl(env, host, port),
+    allowedOrigins: readOrigins(env, loginConfigured),
+    rateLimit: {
+      login: readInteger(env, 'GATEWAY_RATE_LIMIT_LOGIN', 30, 1, 1_000_000),
+      token: readInteger(env, 'GATEWAY_RATE_LIMIT_TOKEN', 60, 1, 1_000_000),
+    },
+    trustProxy: readTrustProxy(env),
+    logger: { level },
+  };
+}
+
+/** Reads and checks the settings; throws `EnvConfigError` naming the variable to fix. */
+export function readEnvConfig(env: Env): EnvConfig {
+  const host = read(env, 'GATEWAY_HOST') ?? '127.0.0.1';
+  const port = readInteger(env, 'GATEWAY_PORT', 8000, 0, 65535);
+  const m2mClients = readM2mClients(env);
+  const zitadel = readZitadel(env, m2mClients);
+  const common = readCommon(env, host, port, zitadel?.login !== undefined);
+  if (zitadel === undefined && common.allowedOrigins.length === 0)
+    common.allowedOrigins = DEV_ORIGINS;
+  return {
+    host,
+    port,
+    zitadel,
+    common,
+    m2mClients,
+    devIdpPort: readInteger(env, 'GATEWAY_DEV_IDP_PORT', 0, 0, 65535),
+  };
+}

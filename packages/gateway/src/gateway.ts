@@ -1,0 +1,101 @@
+/**
+ * `createGateway`: the ZitAuth gateway as a Fastify app, built from checked options and
+ * ready to `listen` (or `inject` in tests). One verifier, one discovery document and one
+ * M2M token client are shared by all routes and closed with the app. It reads no
+ * environment and opens no port; `bin/zitauth-gateway` does both.
+ */
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { createDiscovery, createVerifier, isZitauthError } from '@zitauth/core';
+import { errorHandler, zitauth } from '@zitauth/fastify';
+import { API_PREFIX, REALM, type GatewayContext } from './context.js';
+import { addCors } from './cors.js';
+import { GatewayError, sendGatewayError } from './http-errors.js';
+import { loggerOptions } from './logging.js';
+import { resolveOptions, type GatewayOptions, type ResolvedOptions } from './options.js';
+import { healthRoutes } from './routes/health.js';
+import { loginRoutes } from './routes/login.js';
+import { m2mRoutes } from './routes/m2m.js';
+import { userinfoRoutes } from './routes/userinfo.js';
+import { validateRoutes } from './routes/validate.js';
+
+/** Renders gateway and zitauth errors; anything else is a 4xx from Fastify or a 500. */
+function renderErrors(): (
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => void {
+  const renderZitauth = errorHandler();
+  return (error, request, reply) => {
+    if (error instanceof GatewayError) return void sendGatewayError(reply, error);
+    if (isZitauthError(error)) return renderZitauth(error, request, reply);
+    const status = error.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return void reply
+        .code(status)
+        .send({ error: 'invalid_request', error_description: 'The request is not acceptable' });
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    void reply.code(500).send({ error: 'server_error', error_description: 'Something went wrong' });
+  };
+}
+
+/** Fastify's `trustProxy`; a hop count becomes the function its types describe. */
+function trustProxy(
+  value: ResolvedOptions['trustProxy'],
+): boolean | string | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  if (Array.isArray(value)) return [...(value as readonly string[])];
+  return (value as boolean | string | undefined) ?? false;
+}
+
+function buildContext(config: ResolvedOptions): GatewayContext {
+  const http = {
+    timeoutMs: config.timeoutMs,
+    ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+  };
+  const verifier = createVerifier({
+    issuer: config.issuer,
+    projectId: config.projectId,
+    realm: REALM,
+    ...http,
+    ...(config.introspection === undefined ? {} : { introspection: config.introspection }),
+  });
+  return { config, verifier, discovery: createDiscovery(config.issuer, http) };
+}
+
+/**
+ * Builds the gateway. Throws `GatewayConfigError` (or core's `ZitauthConfigError`) at
+ * once when the options are wrong.
+ */
+export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
+  const config = resolveOptions(options);
+  const ctx = buildContext(config);
+  const app = Fastify({
+    logger: config.logger === false ? false : loggerOptions(config.logger ?? {}),
+    trustProxy: trustProxy(config.trustProxy),
+    bodyLimit: 16 * 1024,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(renderErrors());
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.code(404).send({ error: 'not_found', error_description: 'No such route' });
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  // The adapter owns token checks on /validate; it renders through the handlers above.
+  await app.register(zitauth, { verifier: ctx.verifier, errorHandler: false });
+  app.addHook('onClose', async () => ctx.verifier.close());
+  addCors(app, [`${API_PREFIX}/validate`, `${API_PREFIX}/userinfo`], config.allowedOrigins);
+  loginRoutes(app, ctx);
+  m2mRoutes(app, ctx);
+  await validateRoutes(app, ctx);
+  userinfoRoutes(app, ctx);
+  healthRoutes(app, ctx);
+  return app;
+}

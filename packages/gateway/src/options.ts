@@ -1,0 +1,189 @@
+/**
+ * What `createGateway` accepts, checked once where the gateway is built. A mistake throws
+ * a `GatewayConfigError` naming the option, so a gateway never starts half-configured
+ * (an open M2M route, a login that can redirect anywhere). The environment is read
+ * elsewhere (`env.ts`); this module only sees values.
+ */
+import type { FetchLike, IntrospectionAuth, KeyFileInput } from '@zitauth/core';
+import type { LogOptions } from './logging.js';
+import { checkM2mClient, type M2mClient } from './m2m-clients.js';
+import { parseOrigin } from './origins.js';
+
+/** Browser login (authorization code with PKCE). */
+export interface LoginOptions {
+  /** Client id of the ZITADEL application ("User Agent" with PKCE, or "Web"). */
+  clientId: string;
+  /** Secret of a "Web" application; leave unset for a PKCE-only "User Agent" app. */
+  clientSecret?: string | undefined;
+  /** Scopes besides `openid profile email`, the project audience and the roles scope. @default [] */
+  extraScopes?: readonly string[] | undefined;
+  /** How long a started login stays valid, in milliseconds. @default 600000 */
+  stateTtlMs?: number | undefined;
+  /** Most logins pending at once; the oldest is dropped first. @default 10000 */
+  maxPendingLogins?: number | undefined;
+}
+
+/** The M2M token route. */
+export interface M2mOptions {
+  /** The service user's key file (path, JSON text or object): JWT bearer grant. */
+  keyFile: KeyFileInput;
+  /** The services allowed to ask, with the SHA-256 of their secrets. At least one. */
+  clients: readonly M2mClient[];
+}
+
+/** Abuse limits per client address and fixed window. */
+export interface RateLimitOptions {
+  /** Window length, in milliseconds. @default 60000 */
+  windowMs?: number | undefined;
+  /** Requests to login, callback and logout per window. @default 30 */
+  login?: number | undefined;
+  /** Requests to the M2M token route per window. @default 60 */
+  token?: number | undefined;
+  /** Most client addresses tracked per limiter. @default 10000 */
+  maxClients?: number | undefined;
+}
+
+/** Options of `createGateway`. */
+export interface GatewayOptions {
+  /** The ZITADEL issuer, e.g. `https://acme.zitadel.cloud` (https; http only for loopback). */
+  issuer: string;
+  /** The project whose tokens are accepted (`aud`) and whose roles are read. */
+  projectId: string;
+  /** The gateway's external base URL; the callback is `${publicUrl}/api/v1/callback`. */
+  publicUrl: string;
+  /** Origins of the web apps that may receive tokens and call `/validate` and `/userinfo` from a browser. */
+  allowedOrigins: readonly string[];
+  /** Browser login; without it the login routes answer 400. */
+  login?: LoginOptions | undefined;
+  /** API application credentials to introspect opaque tokens on `/validate`. */
+  introspection?: IntrospectionAuth | undefined;
+  /** M2M tokens; without it `/m2m/token` answers 501. */
+  m2m?: M2mOptions | undefined;
+  rateLimit?: RateLimitOptions | undefined;
+  /** Fastify's `trustProxy`: whose `X-Forwarded-For` sets the client address. @default false */
+  trustProxy?: boolean | number | string | readonly string[] | undefined;
+  /** Logging; `false` turns it off. @default { level: 'info' } */
+  logger?: LogOptions | false | undefined;
+  /** Time limit of each IdP call, in milliseconds. @default 5000 */
+  timeoutMs?: number | undefined;
+  /** How long a readiness result is reused, in milliseconds. @default 2000 */
+  readinessCacheMs?: number | undefined;
+  /** fetch for every IdP call. @default globalThis.fetch */
+  fetch?: FetchLike | undefined;
+}
+
+/** A configuration mistake; `option` names it. */
+export class GatewayConfigError extends TypeError {
+  override name = 'GatewayConfigError';
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`zitauth gateway: ${option}: ${message}`);
+  }
+}
+
+/** The options with defaults applied and values checked. */
+export interface ResolvedOptions extends GatewayOptions {
+  publicUrl: string;
+  allowedOrigins: string[];
+  secureCookies: boolean;
+  timeoutMs: number;
+  readinessCacheMs: number;
+  rateLimit: Required<{ [K in keyof RateLimitOptions]: number }>;
+}
+
+function positive(value: number | undefined, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new GatewayConfigError(option, 'must be a number greater than 0');
+  }
+  return value;
+}
+
+function nonEmpty(value: unknown, option: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new GatewayConfigError(option, 'is required');
+  }
+  return value;
+}
+
+function resolvePublicUrl(value: unknown): string {
+  const text = nonEmpty(value, 'publicUrl');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GatewayConfigError(
+      'publicUrl',
+      'must be an absolute URL such as https://auth.example.com',
+    );
+  }
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw new GatewayConfigError('publicUrl', 'must be an http(s) URL without query or fragment');
+  }
+  return url.href.replace(/\/$/, '');
+}
+
+function resolveOrigins(value: readonly string[] | undefined): string[] {
+  if (!Array.isArray(value))
+    throw new GatewayConfigError('allowedOrigins', 'must be a list of origins');
+  return value.map((origin) => {
+    try {
+      return parseOrigin(origin);
+    } catch (error) {
+      throw new GatewayConfigError('allowedOrigins', (error as Error).message);
+    }
+  });
+}
+
+function checkM2m(m2m: M2mOptions | undefined): void {
+  if (m2m === undefined) return;
+  if (m2m.keyFile === undefined) throw new GatewayConfigError('m2m.keyFile', 'is required');
+  if (!Array.isArray(m2m.clients) || m2m.clients.length === 0) {
+    throw new GatewayConfigError('m2m.clients', 'needs at least one client (id and secret hash)');
+  }
+  for (const client of m2m.clients) {
+    try {
+      checkM2mClient(client);
+    } catch (error) {
+      throw new GatewayConfigError('m2m.clients', (error as Error).message);
+    }
+  }
+}
+
+/** Checks the options and fills in defaults; throws `GatewayConfigError`. */
+export function resolveOptions(options: GatewayOptions): ResolvedOptions {
+  nonEmpty(options.projectId, 'projectId');
+  const publicUrl = resolvePublicUrl(options.publicUrl);
+  const allowedOrigins = resolveOrigins(options.allowedOrigins);
+  if (options.login !== undefined) {
+    nonEmpty(options.login.clientId, 'login.clientId');
+    if (allowedOrigins.length === 0) {
+      throw new GatewayConfigError(
+        'allowedOrigins',
+        'login needs at least one origin to return to',
+      );
+    }
+  }
+  checkM2m(options.m2m);
+  const limits = options.rateLimit ?? {};
+  return {
+    ...options,
+    publicUrl,
+    allowedOrigins,
+    secureCookies: publicUrl.startsWith('https:'),
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs', 5000),
+    readinessCacheMs: options.readinessCacheMs ?? 2000,
+    rateLimit: {
+      windowMs: positive(limits.windowMs, 'rateLimit.windowMs', 60_000),
+      login: positive(limits.login, 'rateLimit.login', 30),
+      token: positive(limits.token, 'rateLimit.token', 60),
+      maxClients: positive(limits.maxClients, 'rateLimit.maxClients', 10_000),
+    },
+  };
+}

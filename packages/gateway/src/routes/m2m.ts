@@ -1,0 +1,98 @@
+/**
+ * `POST /m2m/token`: a service gets an access token of the gateway's service user (JWT
+ * bearer grant, RFC 7523, through core's token client, which caches it until shortly
+ * before it expires). The seed's route was open to anyone who could reach it; here the
+ * caller authenticates with a client id and secret (HTTP Basic) from the configured
+ * list, and the route is rate limited per address against secret guessing.
+ *
+ *   200 { access_token, token_type, expires_in }   401 unknown client   429 too many calls
+ *   501 not configured   502 the IdP refused the gateway's key   503 the IdP is down
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isZitauthError, UpstreamError } from '@zitauth/core';
+import { createTokenClient, type TokenClient } from '@zitauth/core/token-client';
+import { API_PREFIX, REALM, type GatewayContext } from '../context.js';
+import { GatewayError, idpUnavailable } from '../http-errors.js';
+import { createM2mAuthenticator } from '../m2m-clients.js';
+import { GatewayConfigError } from '../options.js';
+import { rateLimitHook } from '../rate-limit-hook.js';
+import { singleHeader } from '../request-values.js';
+
+function buildClient(ctx: GatewayContext): TokenClient | undefined {
+  const { config } = ctx;
+  if (config.m2m === undefined) return undefined;
+  try {
+    return createTokenClient({
+      issuer: config.issuer,
+      keyFile: config.m2m.keyFile,
+      projectIds: [config.projectId],
+      timeoutMs: config.timeoutMs,
+      fetch: config.fetch,
+    });
+  } catch (error) {
+    throw new GatewayConfigError('m2m.keyFile', (error as Error).message.replace(/^zitauth: /, ''));
+  }
+}
+
+const unauthenticated = (): GatewayError =>
+  new GatewayError(401, 'invalid_client', 'Client authentication failed', {
+    'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"`,
+  });
+
+function tokenFailure(request: FastifyRequest, error: unknown): GatewayError {
+  if (error instanceof UpstreamError) return idpUnavailable();
+  if (isZitauthError(error) && error.code === 'ERR_ZITAUTH_TOKEN_REQUEST') {
+    // Core's message is filtered (no assertion, no token) and hints at the usual cause.
+    request.log.error({ err: error }, 'the IdP refused the service user token request');
+    return new GatewayError(
+      502,
+      'upstream_refused',
+      'The identity provider refused the token request of the gateway',
+    );
+  }
+  throw error;
+}
+
+/** Registers `POST /m2m/token`. Throws `GatewayConfigError` for a bad key file. */
+export function m2mRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  const client = buildClient(ctx);
+  if (client !== undefined) app.addHook('onClose', async () => client.close());
+  const authenticate = createM2mAuthenticator(ctx.config.m2m?.clients ?? []);
+  const limit = rateLimitHook({
+    max: ctx.config.rateLimit.token,
+    windowMs: ctx.config.rateLimit.windowMs,
+    maxClients: ctx.config.rateLimit.maxClients,
+  });
+  // OAuth-style callers send a form body (`grant_type=…`); it is accepted and ignored.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 4096 },
+    (_request, body, done) => done(null, body),
+  );
+  app.post(
+    `${API_PREFIX}/m2m/token`,
+    { onRequest: limit },
+    async (request, reply: FastifyReply) => {
+      if (client === undefined) {
+        throw new GatewayError(
+          501,
+          'not_configured',
+          'M2M tokens are not configured on this gateway',
+        );
+      }
+      const caller = authenticate(singleHeader(request, 'authorization'));
+      if (caller === undefined) throw unauthenticated();
+      let token;
+      try {
+        token = await client.getTokenResponse();
+      } catch (error) {
+        throw tokenFailure(request, error);
+      }
+      request.log.info({ client: caller }, 'M2M token handed out');
+      const expiresIn = Math.max(0, Math.floor((token.expiresAt.getTime() - Date.now()) / 1000));
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ access_token: token.accessToken, token_type: 'Bearer', expires_in: expiresIn });
+    },
+  );
+}
