@@ -3,6 +3,8 @@
  * holds. The object is a thin facade; each method delegates to the module that owns the
  * concept, so the behaviour lives in one place whether reached over HTTP or from a test.
  */
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { IdpContext } from './context.js';
 import {
   createApiApp,
@@ -23,6 +25,7 @@ import { Store } from './store.js';
 import { TokenStore } from './tokens.js';
 import type {
   ApiAppOptions,
+  KeyFile,
   SigningAlgorithm,
   TestIdp,
   TestIdpKeys,
@@ -68,6 +71,24 @@ function keysApi(ctx: IdpContext): TestIdpKeys {
   };
 }
 
+/** Writes key files; temp dirs it created are removed by `cleanUp` (on close). */
+function keyFileWriter(): {
+  write: (keyFile: KeyFile, dir?: string) => Promise<string>;
+  cleanUp: () => Promise<void>;
+} {
+  const created: string[] = [];
+  return {
+    write: async (keyFile, dir) => {
+      const path = await writeKeyFile(keyFile, dir);
+      if (dir === undefined) created.push(dirname(path));
+      return path;
+    },
+    cleanUp: async () => {
+      await Promise.all(created.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
+}
+
 /** Starts a local ZITADEL-compatible IdP on 127.0.0.1 (a free port by default). */
 export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
   const abort = new AbortController();
@@ -78,6 +99,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     options.port ?? 0,
   );
   ctx.issuer = issuer;
+  const keyFiles = keyFileWriter();
   let closing: Promise<void> | undefined;
   return {
     issuer,
@@ -98,10 +120,10 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     faults: { set: (e, f) => ctx.faults.set(e, f), clear: (e) => ctx.faults.clear(e) },
     calls: (endpoint) => ctx.faults.calls(endpoint),
     resetCalls: () => ctx.faults.resetCalls(),
-    writeKeyFile: (keyFile, dir) => writeKeyFile(keyFile, dir),
+    writeKeyFile: keyFiles.write,
     close: () => {
       abort.abort();
-      closing ??= shutdown(server);
+      closing ??= shutdown(server).then(keyFiles.cleanUp);
       return closing;
     },
   };

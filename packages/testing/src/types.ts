@@ -286,8 +286,8 @@ export interface TestIdp {
   /** Requests an endpoint received, faulted ones included. */
   calls(endpoint: Endpoint): number;
   resetCalls(): void;
-  /** Writes a key file as JSON into a fresh temp dir (or `dir`); resolves the file path. */
+  /** Writes a key file as JSON into a fresh temp dir (removed on close) or into `dir`; resolves the path. */
   writeKeyFile(keyFile: KeyFile, dir?: string): Promise<string>;
-  /** Stops the server and drops every connection. */
+  /** Stops the server, drops every connection and removes temp dirs of written key files. */
   close(): Promise<void>;
 }
