@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../examples/express-quotes/src/demo/run.js';
@@ -39,6 +40,29 @@ describe('demo', () => {
     const output = lines.join('\n');
     expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/); // no JWT
     expect(output).not.toContain('export ');
+  });
+
+  it('takes a free port when the requested one is busy, if allowed', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busy = (blocker.address() as AddressInfo).port;
+    try {
+      await expect(runDemo({ once: true, port: busy, log: () => {} })).rejects.toThrow(
+        /EADDRINUSE/,
+      );
+      const lines: string[] = [];
+      const run = await runDemo({
+        once: true,
+        port: busy,
+        anyPortIfBusy: true,
+        log: (line) => lines.push(line),
+      });
+      expect(run.ok).toBe(true);
+      expect(run.url).not.toBe(`http://127.0.0.1:${busy}`);
+      expect(lines[0]).toBe(`(port ${busy} is in use; the API takes a free port instead)`);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('serves until closed and prints ready-to-paste commands with test tokens', async () => {

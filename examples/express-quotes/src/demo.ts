@@ -11,8 +11,9 @@ import { runDemo } from './demo/run.js';
 
 const USAGE = 'usage: demo [--once]   (PORT sets the API port, default 3000)';
 
-function port(value: string | undefined, fallback: number): number {
-  if (value === undefined || value.trim() === '') return fallback;
+/** The PORT variable, if set. */
+function port(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) {
     console.error(`demo: PORT must be a port number from 0 to 65535, got "${value.slice(0, 20)}"`);
@@ -28,8 +29,13 @@ async function main(args: string[]): Promise<void> {
     process.exit(2);
   }
   const once = args.includes('--once');
-  // A fixed port makes the printed curl lines stable; --once needs none, so any free one does.
-  const run = await runDemo({ once, port: port(process.env['PORT'], once ? 0 : 3000) });
+  // A fixed port keeps the printed curl lines stable; --once needs none, so any free one does.
+  const explicit = port(process.env['PORT']);
+  const run = await runDemo({
+    once,
+    port: explicit ?? (once ? 0 : 3000),
+    anyPortIfBusy: explicit === undefined,
+  });
   process.exitCode = run.ok ? 0 : 1;
   if (once) return;
   console.log('\nThe API keeps running; Ctrl-C to stop.');

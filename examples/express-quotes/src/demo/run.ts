@@ -6,7 +6,7 @@
  */
 import { createVerifier } from '@zitauth/core';
 import { createApp } from '../app.js';
-import { listen } from '../listen.js';
+import { listen, type Listening } from '../listen.js';
 import { createSampleCallers, startLocalIdp } from '../local-idp.js';
 import { sampleCommands } from '../samples.js';
 import { answeredAsExpected, demoCalls, perform, type DemoCall, type Outcome } from './calls.js';
@@ -18,6 +18,8 @@ export interface DemoOptions {
   once?: boolean;
   /** Port of the API on 127.0.0.1; 0 picks a free one. @default 0 */
   port?: number;
+  /** When `port` is taken, use a free one instead of failing. @default false */
+  anyPortIfBusy?: boolean;
   /** Where output lines go. @default console.log */
   log?: (line: string) => void;
 }
@@ -57,12 +59,29 @@ async function play(
   return results;
 }
 
+/** Listens on the requested port, or on a free one if it is taken and that is allowed. */
+async function listenOn(
+  handler: Parameters<typeof listen>[0],
+  options: DemoOptions,
+  log: (line: string) => void,
+): Promise<Listening> {
+  const port = options.port ?? 0;
+  try {
+    return await listen(handler, port);
+  } catch (error) {
+    const busy = (error as { code?: unknown }).code === 'EADDRINUSE';
+    if (!busy || port === 0 || options.anyPortIfBusy !== true) throw error;
+    log(`(port ${port} is in use; the API takes a free port instead)`);
+    return listen(handler, 0);
+  }
+}
+
 /** Runs the demo; resolves once the calls are done (and, with `once`, everything stopped). */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   const log = options.log ?? ((line: string) => console.log(line));
   const local = await startLocalIdp();
   const verifier = createVerifier(local.verifierOptions);
-  let http: Awaited<ReturnType<typeof listen>> | undefined;
+  let http: Listening | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
@@ -71,7 +90,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
       await local.idp.close();
     })());
   try {
-    http = await listen(createApp({ auth: { verifier } }), options.port ?? 0);
+    http = await listenOn(createApp({ auth: { verifier } }), options, log);
     const callers = await createSampleCallers(local.idp);
     for (const line of headerLines(local.idp.issuer, http.url, local.apiClientId)) log(line);
     for (const line of callerLines(callers)) log(line);
