@@ -44,3 +44,14 @@ export {
   type LoadedKey,
   type ServiceAccountKeyFile,
 } from './key-file.js';
+export {
+  createTokenClient,
+  fetchUserinfo,
+  TokenRequestError,
+  type RetryOptions,
+  type TokenClient,
+  type TokenClientOptions,
+  type TokenRequestErrorDetails,
+  type TokenResponse,
+  type UserinfoOptions,
+} from './token-client.js';
