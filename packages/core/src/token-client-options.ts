@@ -35,6 +35,13 @@ export interface TokenClientOptions {
   /** Extra scopes, after the generated ones (`openid` always comes first). @default [] */
   scopes?: readonly string[] | undefined;
   /**
+   * Extra form fields of every token request, for IdPs that name the API there rather
+   * than in a scope: `{ resource: 'https://api.example.com' }` (RFC 8707) or
+   * `{ audience: '…' }` (Auth0). They cannot replace the grant, scope or credentials.
+   * @default {}
+   */
+  tokenParams?: Readonly<Record<string, string>> | undefined;
+  /**
    * Get a new token this long before the current one expires, in milliseconds; for
    * tokens living less than twice this, half their lifetime is used. @default 60000
    */
@@ -58,6 +65,7 @@ export type ClientCredential = GrantCredential | { kind: 'pat'; token: string };
 export interface ClientConfig {
   issuer: string;
   scope: string;
+  tokenParams: Readonly<Record<string, string>>;
   refreshMarginMs: number;
   retry: RetryPolicy;
   now: () => number;
@@ -147,6 +155,33 @@ function optionalFunction<T>(value: T | undefined, name: string): T | undefined 
   return value;
 }
 
+// The grant, the scope and the credentials are built here; a stray field must not change them.
+const RESERVED_TOKEN_PARAMS = new Set([
+  'grant_type',
+  'scope',
+  'assertion',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+]);
+
+function checkTokenParams(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw configError(
+      'tokenParams must be an object of strings, e.g. { resource: "https://api.example.com" }',
+    );
+  }
+  for (const [name, field] of Object.entries(value)) {
+    if (RESERVED_TOKEN_PARAMS.has(name)) {
+      throw configError(`tokenParams cannot set ${name}; use the credential and scope options`);
+    }
+    if (typeof field !== 'string') throw configError(`tokenParams.${name} must be a string`);
+  }
+  return { ...(value as Record<string, string>) };
+}
+
 function optionalRetry(value: unknown): RetryOptions | undefined {
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw configError('retry must be an object, e.g. { attempts: 3, baseDelayMs: 200 }');
@@ -158,6 +193,7 @@ function resolveConfig(options: TokenClientOptions, issuer: string): ClientConfi
   return {
     issuer,
     scope: buildScope(options),
+    tokenParams: checkTokenParams(options.tokenParams),
     refreshMarginMs: optionalMs(options.refreshMarginMs, 'refreshMarginMs', true) ?? 60_000,
     retry: resolveRetryPolicy(optionalRetry(options.retry)),
     now: optionalFunction(options.now, 'now') ?? Date.now,

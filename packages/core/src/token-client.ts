@@ -140,7 +140,13 @@ function createRequester(
     const endpoint = config.tokenEndpoint ?? (await discovery.endpoint('token_endpoint'));
     // Signed per attempt: every assertion gets a fresh jti and iat.
     const sentAtMs = config.now();
-    const request = await tokenRequest(credential, config.issuer, config.scope, sentAtMs);
+    const request = await tokenRequest(
+      credential,
+      config.issuer,
+      config.scope,
+      sentAtMs,
+      config.tokenParams,
+    );
     const response = await idpFetch(endpoint, request.init, http);
     if (response.status === 429) throw upstream('the token endpoint answered HTTP 429');
     return { response, sentAtMs, secrets: request.secrets };

@@ -46,12 +46,14 @@ export async function tokenRequest(
   issuer: string,
   scope: string,
   nowMs: number,
+  params: Readonly<Record<string, string>> = {},
 ): Promise<GrantRequest> {
   const headers: Record<string, string> = {
     accept: 'application/json',
     'content-type': 'application/x-www-form-urlencoded',
   };
-  const form = new URLSearchParams();
+  // Extra fields first: the grant's own fields are set after them and always win.
+  const form = new URLSearchParams(params);
   if (credential.kind === 'jwt-bearer') {
     const assertion = await signAssertion(credential.key, issuer, nowMs);
     form.set('grant_type', JWT_BEARER_GRANT);
