@@ -1,0 +1,122 @@
+// The Fastify guards as preHandler hooks: role matching, organisation sources, scopes
+// and custom checks, 401 before 403, and configuration mistakes thrown at creation.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import { zitauth, ZitauthConfigError, type ZitauthHook } from '../src/index.js';
+
+let idp: TestIdp;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  idp = await startTestIdp();
+  app = Fastify();
+  await app.register(zitauth, {
+    issuer: idp.issuer,
+    projectId: idp.defaultProject.id,
+    realm: 'quotes',
+  });
+});
+afterAll(async () => {
+  await app.close();
+  await idp.close();
+});
+
+let routes = 0;
+
+/** Status of GET `path` on a fresh route with `authenticate` then `guard`, for a token with `roles`. */
+async function statusWith(
+  guard: ZitauthHook,
+  roles: string[],
+  { query = '', headers = {} }: { query?: string; headers?: Record<string, string> } = {},
+): Promise<number> {
+  // A fresh app per call: routes cannot be added to an app that has answered a request.
+  const scope = Fastify();
+  await scope.register(zitauth, { issuer: idp.issuer, projectId: idp.defaultProject.id });
+  const path = `/r${(routes += 1)}/:orgId`;
+  scope.get(path, { onRequest: scope.authenticate, preHandler: guard }, async () => 'ok');
+  const token = await idp.mintAccessToken({ roles, scope: 'openid quotes:read' });
+  const url = `${path.replace(':orgId', idp.defaultOrg.id)}${query}`;
+  const res = await scope.inject({
+    url,
+    headers: { ...headers, authorization: `Bearer ${token}` },
+  });
+  await scope.close();
+  return res.statusCode;
+}
+
+describe('app.requireRoles', () => {
+  it('needs every role by default and one with match: any', async () => {
+    expect(await statusWith(app.requireRoles(['admin', 'editor']), ['admin'])).toBe(403);
+    expect(await statusWith(app.requireRoles(['admin', 'editor']), ['admin', 'editor'])).toBe(200);
+    expect(
+      await statusWith(app.requireRoles(['admin', 'editor'], { match: 'any' }), ['editor']),
+    ).toBe(200);
+  });
+
+  it('reads the organisation from a route parameter, a header or a function', async () => {
+    expect(
+      await statusWith(app.requireRoles('admin', { org: { param: 'orgId' } }), ['admin']),
+    ).toBe(200);
+    expect(
+      await statusWith(app.requireRoles('admin', { org: { param: 'other' } }), ['admin']),
+    ).toBe(403);
+    const header = app.requireRoles('admin', { org: { header: 'X-Org' } });
+    expect(await statusWith(header, ['admin'], { headers: { 'x-org': idp.defaultOrg.id } })).toBe(
+      200,
+    );
+    expect(await statusWith(header, ['admin'], { headers: { 'x-org': '' } })).toBe(403);
+    const fromQuery = app.requireRoles('admin', {
+      org: (request) => (request.query as { org?: string }).org,
+    });
+    expect(await statusWith(fromQuery, ['admin'], { query: `?org=${idp.defaultOrg.id}` })).toBe(
+      200,
+    );
+    expect(await statusWith(fromQuery, ['admin'], { query: '?org=other' })).toBe(403);
+  });
+
+  it('answers 401 with the plugin realm when no caller was authenticated', async () => {
+    app.get('/guarded', { preHandler: app.requireRoles('admin') }, async () => 'ok');
+    const res = await app.inject({ url: '/guarded' });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="quotes"');
+  });
+
+  it('throws ZitauthConfigError at creation for bad arguments', () => {
+    expect(() => app.requireRoles([])).toThrow(ZitauthConfigError);
+    expect(() => app.requireRoles('admin', { org: {} as { param: string } })).toThrow(
+      ZitauthConfigError,
+    );
+    expect(() => app.requireScopes('')).toThrow(ZitauthConfigError);
+    expect(() => app.requireCheck('x' as unknown as () => boolean)).toThrow(ZitauthConfigError);
+  });
+});
+
+describe('app.requireScopes and app.requireCheck', () => {
+  it('allow a granted scope and refuse a missing one', async () => {
+    expect(await statusWith(app.requireScopes('quotes:read'), [])).toBe(200);
+    expect(await statusWith(app.requireScopes(['quotes:read', 'x'], { match: 'any' }), [])).toBe(
+      200,
+    );
+    expect(await statusWith(app.requireScopes('quotes:write'), [])).toBe(403);
+  });
+
+  it('allow when the predicate returns true, sync or async', async () => {
+    expect(
+      await statusWith(
+        app.requireCheck((a) => a.subject !== ''),
+        [],
+      ),
+    ).toBe(200);
+    expect(
+      await statusWith(
+        app.requireCheck(async () => false),
+        [],
+      ),
+    ).toBe(403);
+    const failing = app.requireCheck(() => {
+      throw new Error('database down');
+    });
+    expect(await statusWith(failing, [])).toBe(500);
+  });
+});

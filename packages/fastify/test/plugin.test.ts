@@ -1,0 +1,171 @@
+// The Fastify plugin against the testing IdP: decorations, options, shared verifiers,
+// closing with the app, the protect plugin and real HTTP with two Authorization headers.
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import {
+  createVerifier,
+  protect,
+  zitauth,
+  ZitauthConfigError,
+  type ZitauthOptions,
+} from '../src/index.js';
+
+let idp: TestIdp;
+const apps: FastifyInstance[] = [];
+
+beforeAll(async () => {
+  idp = await startTestIdp();
+});
+afterAll(async () => {
+  await idp.close();
+});
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+});
+
+/** An app with the plugin and a `/me` route behind `app.authenticate`. */
+async function build(options: Partial<ZitauthOptions> = {}): Promise<FastifyInstance> {
+  const app = Fastify();
+  apps.push(app);
+  await app.register(zitauth, {
+    issuer: idp.issuer,
+    projectId: idp.defaultProject.id,
+    ...options,
+  } as ZitauthOptions);
+  app.get('/me', { onRequest: app.authenticate }, async (req) => ({
+    subject: req.auth?.subject ?? null,
+  }));
+  app.get('/public', async (req) => ({ auth: req.auth }));
+  return app;
+}
+
+const bearer = async (subject = 'user-1') => ({
+  authorization: `Bearer ${await idp.mintAccessToken({ subject })}`,
+});
+
+describe('zitauth plugin', () => {
+  it('sets request.auth in app.authenticate and leaves it null elsewhere', async () => {
+    const app = await build();
+    const me = await app.inject({ url: '/me', headers: await bearer() });
+    expect(me.json()).toEqual({ subject: 'user-1' });
+    expect((await app.inject({ url: '/public', headers: await bearer() })).json()).toEqual({
+      auth: null,
+    });
+  });
+
+  it('makes app.authenticate optional with authRequired: false', async () => {
+    const app = await build({ authRequired: false });
+    expect((await app.inject({ url: '/me' })).json()).toEqual({ subject: null });
+    const bad = await app.inject({ url: '/me', headers: { authorization: 'Bearer x.y.z' } });
+    expect(bad.statusCode).toBe(401);
+  });
+
+  it('fails registration with ZitauthConfigError for bad options', async () => {
+    await expect(build({ issuer: 'not a url' })).rejects.toThrow(ZitauthConfigError);
+    const typo = { authRequired: 'no' } as unknown as Partial<ZitauthOptions>;
+    await expect(build(typo)).rejects.toThrow(/authRequired/);
+    const render = { errorHandler: 'no' } as unknown as Partial<ZitauthOptions>;
+    await expect(build(render)).rejects.toThrow(/errorHandler/);
+  });
+
+  it('takes a shared verifier, as is or as { verifier }, and leaves it open on close', async () => {
+    const verifier = createVerifier({ issuer: idp.issuer, projectId: idp.defaultProject.id });
+    try {
+      for (const options of [verifier, { verifier }]) {
+        const app = Fastify();
+        await app.register(zitauth, options);
+        app.get('/me', { onRequest: app.authenticate }, async (req) => req.auth?.subject);
+        expect((await app.inject({ url: '/me', headers: await bearer() })).body).toBe('user-1');
+        await app.close();
+      }
+      await expect(verifier.verify(await idp.mintAccessToken())).resolves.toBeTruthy();
+    } finally {
+      verifier.close();
+    }
+  });
+
+  it('closes the verifier it built on app.close(), aborting IdP calls in flight', async () => {
+    let aborted = false;
+    const hanging = (_input: unknown, init?: RequestInit): Promise<Response> =>
+      new Promise((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => {
+          aborted = true;
+          reject(init.signal?.reason as Error);
+        });
+      });
+    const app = await build({ fetch: hanging });
+    const pending = app.inject({ url: '/me', headers: await bearer() });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await app.close();
+    expect((await pending).statusCode).toBe(503);
+    expect(aborted).toBe(true);
+  });
+
+  it('sees a second Authorization header over real HTTP', async () => {
+    const app = await build();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const { authorization } = await bearer();
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/me' });
+      req.setHeader('authorization', [authorization, authorization]); // two header lines
+      req.on('response', (res) => resolve(res.resume().statusCode)).on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(400);
+  });
+
+  it('reads ?access_token= only when tokenTransport.query is on', async () => {
+    const token = await idp.mintAccessToken({ subject: 'user-1' });
+    const on = await build({ tokenTransport: { query: true } });
+    expect((await on.inject({ url: `/me?access_token=${token}` })).json()).toEqual({
+      subject: 'user-1',
+    });
+    const off = await build();
+    expect((await off.inject({ url: `/me?access_token=${token}` })).statusCode).toBe(401);
+  });
+
+  it('reads a JSON body access_token only when tokenTransport.body is on', async () => {
+    const token = await idp.mintAccessToken({ subject: 'user-1' });
+    const app = await build({ tokenTransport: { body: true } });
+    // Bodies are parsed after onRequest, so body transport needs a preHandler hook.
+    app.post('/body', { preHandler: app.authenticate }, async (req) => req.auth?.subject);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/body',
+      payload: { access_token: token },
+    });
+    expect(res.body).toBe('user-1');
+  });
+});
+
+describe('protect plugin', () => {
+  it('protects every route of its scope and no other', async () => {
+    const app = await build();
+    await app.register(async (api) => {
+      await api.register(protect);
+      api.get('/api/me', async (req) => req.auth?.subject);
+    });
+    expect((await app.inject({ url: '/api/me' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/api/me', headers: await bearer() })).body).toBe('user-1');
+    expect((await app.inject({ url: '/public' })).statusCode).toBe(200);
+  });
+
+  it('lets requests without a token through with authRequired: false', async () => {
+    const app = await build();
+    await app.register(async (api) => {
+      await api.register(protect, { authRequired: false });
+      api.get('/api/who', async (req) => ({ auth: req.auth }));
+    });
+    expect((await app.inject({ url: '/api/who' })).json()).toEqual({ auth: null });
+  });
+
+  it('refuses to register without the zitauth plugin', async () => {
+    const app = Fastify();
+    apps.push(app);
+    await expect(app.register(protect)).rejects.toThrow(/register the zitauth plugin/);
+  });
+});
