@@ -12,7 +12,7 @@
  *   [minMaxAgeMs, maxMaxAgeMs]; fresh keys are served without any fetch.
  * - One fetch is in flight at a time; every concurrent caller shares it.
  * - An unknown `kid` refetches at most once per `cooldownMs` after the last fetch, and
- *   no fetch at all is tried within `cooldownMs` of a failed one.
+ *   no fetch at all is tried within min(`cooldownMs`, 5 s) of a failed one.
  * - When the IdP is down, the last good keys are served for up to `maxStaleMs` after
  *   they went stale. Without usable keys the caller gets `UpstreamError`, never
  *   `invalid_token`: a healthy token must not look bad because the IdP is down.
@@ -52,6 +52,9 @@ export interface KeySet {
 }
 
 export const DEFAULT_JWKS_MAX_RESPONSE_BYTES = 256 * 1024;
+
+/** Longest wait after a failed fetch before the next try, in milliseconds. */
+export const FAILURE_BACKOFF_MS = 5_000;
 
 /** The key types (and curves) each supported asymmetric JWS algorithm verifies with. */
 const KEY_TYPES: Readonly<Record<string, { kty: string; crv?: readonly string[] }>> = {
@@ -289,7 +292,10 @@ function fetchShared(state: State): Promise<Snapshot> {
     },
     (error: unknown) => {
       settle();
-      state.failure = { error, retryAt: state.now() + state.config.cooldownMs };
+      // Retry sooner than the kid cooldown: an API that starts while the IdP is briefly
+      // down should recover within seconds, yet a sick IdP still sees one call per backoff.
+      const backoff = Math.min(state.config.cooldownMs, FAILURE_BACKOFF_MS);
+      state.failure = { error, retryAt: state.now() + backoff };
       throw error;
     },
   );

@@ -7,7 +7,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, generateKeyPair, type CryptoKey, type FlattenedJWSInput, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
-import { createKeySet, parseKeySet, type KeySet, type KeySetOptions } from '../src/key-set.js';
+import {
+  FAILURE_BACKOFF_MS,
+  createKeySet,
+  parseKeySet,
+  type KeySet,
+  type KeySetOptions,
+} from '../src/key-set.js';
 
 const JWKS_URI = 'https://acme.zitadel.cloud/oauth/v2/keys';
 const T0 = Date.UTC(2026, 0, 1);
@@ -285,11 +291,11 @@ describe('createKeySet: IdP down', () => {
     await expect(failure).rejects.toMatchObject({ code: 'ERR_ZITAUTH_UPSTREAM', status: 503 });
   });
 
-  it('retries a failed cold start only after the cooldown', async () => {
+  it('retries a failed cold start only after the failure backoff', async () => {
     const { idp, clock, keySet } = setup(status(502));
     await expect(resolve(keySet, 'RS256', 'rsa-1')).rejects.toBeInstanceOf(UpstreamError);
     idp.reply = jwks([rsa.jwk]);
-    clock.now += COOLDOWN - 1;
+    clock.now += Math.min(COOLDOWN, FAILURE_BACKOFF_MS) - 1;
     await expect(resolve(keySet, 'RS256', 'rsa-1')).rejects.toBeInstanceOf(UpstreamError);
     expect(idp.calls).toBe(1);
     clock.now += 1;
@@ -306,7 +312,7 @@ describe('createKeySet: IdP down', () => {
     clock.now += 300 * SECOND;
     expect(material(await picked(keySet, 'RS256', 'rsa-1'))).toBe(rsa.jwk.n);
     expect(idp.calls).toBe(2);
-    clock.now += COOLDOWN - 1;
+    clock.now += Math.min(COOLDOWN, FAILURE_BACKOFF_MS) - 1;
     await expect(resolve(keySet, 'RS256', 'rsa-1')).resolves.toBeDefined();
     expect(idp.calls).toBe(2);
     clock.now += 1;
