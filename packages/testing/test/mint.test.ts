@@ -130,4 +130,13 @@ describe('minting', () => {
       clientId: app.clientId,
     });
   });
+
+  it('removes temp dirs of written key files on close', async () => {
+    const { existsSync } = await import('node:fs');
+    const other = await startTestIdp();
+    const path = await other.writeKeyFile(other.createServiceUser().keyFile);
+    expect(existsSync(path)).toBe(true);
+    await other.close();
+    expect(existsSync(path)).toBe(false);
+  });
 });
