@@ -105,12 +105,27 @@ function routes(quotes: QuoteBook, options: AppOptions): Router<State> {
   return router;
 }
 
+/**
+ * Outermost: errors zitauth did not raise become a 500 that says nothing about internals,
+ * in the same JSON shape as every other answer; Koa's `app.on('error')` still sees them.
+ */
+const serverErrors: Middleware<State> = async (ctx, next) => {
+  try {
+    await next();
+  } catch (error) {
+    ctx.status = 500;
+    ctx.body = { error: 'server_error', error_description: 'Something went wrong' };
+    ctx.app.emit('error', error, ctx);
+  }
+};
+
 /** Builds the quote API. Throws at once if the zitauth options are wrong. */
 export function createApp(options: AppOptions): Koa<State> {
   const quotes = options.quotes ?? createQuoteBook();
   const router = routes(quotes, options);
   const app = new Koa<State>();
-  // First, so it renders the zitauth errors every later middleware throws.
+  app.use(serverErrors);
+  // Before the routes, so it renders the zitauth errors every later middleware throws.
   app.use(errorHandler());
   app.use(router.routes());
   app.use((ctx) => {
