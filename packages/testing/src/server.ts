@@ -35,10 +35,10 @@ interface Route {
 const ROUTES: Record<string, Route> = {
   '/.well-known/openid-configuration': {
     endpoint: 'discovery',
-    methods: ['GET'],
+    methods: ['GET', 'HEAD'],
     handler: handleDiscovery,
   },
-  '/oauth/v2/keys': { endpoint: 'keys', methods: ['GET'], handler: handleKeys },
+  '/oauth/v2/keys': { endpoint: 'keys', methods: ['GET', 'HEAD'], handler: handleKeys },
   '/oauth/v2/introspect': { endpoint: 'introspect', methods: ['POST'], handler: handleIntrospect },
   '/oauth/v2/revoke': { endpoint: 'revoke', methods: ['POST'], handler: handleRevoke },
   '/oauth/v2/token': { endpoint: 'token', methods: ['POST'], handler: handleToken },

@@ -45,7 +45,7 @@ describe('discovery', () => {
     expect(await missing.json()).toMatchObject({ error: 'not_found' });
     const wrong = await fetch(`${idp.issuer}/oauth/v2/keys`, { method: 'POST' });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('GET');
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('creates ZITADEL-style ids for the default org and project', () => {
