@@ -91,6 +91,16 @@ describe('fetchUserinfo against oidc-provider', () => {
     });
   });
 
+  it('refuses a token issued for a resource server, which the provider keeps from userinfo', async () => {
+    const { access_token: token } = await login(provider.issuer, {
+      scope: 'openid api:read',
+      resource: RESOURCES.rs256,
+    });
+    await expect(fetchUserinfo(token, { issuer: provider.issuer })).rejects.toBeInstanceOf(
+      InvalidTokenError,
+    );
+  });
+
   it('refuses a token the provider revoked', async () => {
     const { access_token: token } = await login(provider.issuer);
     await provider.revoke(token, WEB);
