@@ -110,10 +110,15 @@ describe('taking over', () => {
   it('lets a handler in a child scope take over for that scope only', async () => {
     const app = await build();
     await app.register(async (child) => {
-      child.setErrorHandler(async (_error, _req, reply) => reply.code(401).send('child'));
+      child.setErrorHandler(async (error, request, reply) => {
+        if (request.url === '/rethrown') throw error; // falls back to zitauth's rendering
+        return reply.code(401).send('child');
+      });
       child.get('/child', { onRequest: child.authenticate }, async () => 'ok');
+      child.get('/rethrown', { onRequest: child.authenticate }, async () => 'ok');
     });
     expect((await app.inject({ url: '/child' })).body).toBe('child');
+    expect((await app.inject({ url: '/rethrown' })).json()).toEqual(NO_TOKEN);
     expect((await app.inject({ url: '/me' })).json()).toEqual(NO_TOKEN);
   });
 
