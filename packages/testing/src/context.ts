@@ -1,7 +1,7 @@
 /**
  * Everything a request handler may touch, in one object: the directory, keys, issued
  * tokens, pending logins, faults and settings. The issuer is only known once the server
- * listens, so it is read through a getter.
+ * listens; `startTestIdp` fills it in before the first request can arrive.
  */
 import type { FaultRegistry } from './faults.js';
 import type { RsaKeyPool } from './key-files.js';

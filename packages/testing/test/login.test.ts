@@ -244,4 +244,47 @@ describe('login flow', () => {
     url.searchParams.set('post_logout_redirect_uri', 'http://localhost:3000/bye');
     expect((await fetch(url, { redirect: 'manual' })).status).toBe(400);
   });
+
+  it('answers an HTML error page to a browser for an unknown client', async () => {
+    const res = await fetch(authorizeUrl({ code_challenge: 'x', client_id: '1@nobody' }), {
+      headers: { Accept: 'text/html' },
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(await res.text()).toContain('data-error="invalid_request"');
+  });
+
+  it('refuses a code redemption without any client identification', async () => {
+    const { verifier, challenge } = pkce();
+    const code = await codeFrom(challenge);
+    const res = await postForm(`${idp.issuer}/oauth/v2/token`, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('issues opaque tokens to a web app with the opaque token type', async () => {
+    const opaqueApp = idp.createWebApp({ redirectUris: [REDIRECT], accessTokenType: 'opaque' });
+    const { verifier, challenge } = pkce();
+    const page = await fetch(
+      authorizeUrl({ code_challenge: challenge, client_id: opaqueApp.clientId }),
+    );
+    const request = /name="request" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    const done = await fetch(`${idp.issuer}/ui/login/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ request, username: 'bob', password: 'S3cret!pw' }).toString(),
+      redirect: 'manual',
+    });
+    const code = new URL(done.headers.get('location') ?? '').searchParams.get('code') ?? '';
+    const res = await redeem(code, verifier, { client_id: opaqueApp.clientId });
+    const body = (await res.json()) as Record<string, string>;
+    expect(body['access_token']).not.toContain('.');
+    expect(body['id_token']?.split('.')).toHaveLength(3);
+  });
 });
