@@ -42,6 +42,7 @@ export interface RequireScopesOptions {
 }
 
 type Check = (auth: AuthContext | null | undefined, context: CheckContext) => unknown;
+type OrgReader = (request: FastifyRequest) => string | undefined;
 
 /**
  * Every value of a header. Node's `req.headers` keeps only the first `Authorization`,
@@ -89,12 +90,15 @@ export function authenticateHook(verifier: Verifier, required: boolean): Zitauth
  * A header counts only when sent exactly once: two values are ambiguous, and picking
  * one could check a role in an organisation other than the one the handler acts on.
  */
-function orgReader(source: OrgSource): (request: FastifyRequest) => string | undefined {
+function orgReader(source: OrgSource): OrgReader {
   if (typeof source === 'function') return source;
   if (typeof source === 'object' && source !== null) {
     if ('param' in source && typeof source.param === 'string') {
       const name = source.param;
-      return (request) => strings(field(request.params, name)) as string | undefined;
+      return (request) => {
+        const value = field(request.params, name);
+        return typeof value === 'string' ? value : undefined;
+      };
     }
     if ('header' in source && typeof source.header === 'string') {
       const name = source.header.toLowerCase();
@@ -113,8 +117,6 @@ function guard(check: Check, realm: string | undefined, orgOf?: OrgReader): Zita
     await check(request.auth, { orgId, realm });
   };
 }
-
-type OrgReader = (request: FastifyRequest) => string | undefined;
 
 /** The guards, bound to the plugin's realm so their 401 matches `authenticate`'s. */
 export function guards(realm: string | undefined) {
