@@ -24,6 +24,15 @@ const SECRET_PARAMS = new Set([
 
 const REDACTED = '[redacted]';
 
+/**
+ * True for a credential parameter, and for any name written with percent escapes:
+ * `%63ode` is `code` to the server, and an undecodable name is not worth the risk.
+ */
+function isSecretName(name: string): boolean {
+  if (name.includes('%')) return true;
+  return SECRET_PARAMS.has(name.toLowerCase());
+}
+
 /** The URL with credential values in its query replaced and any fragment dropped. */
 export function redactUrl(url: string): string {
   const withoutFragment = url.split('#', 1)[0] ?? '';
@@ -34,15 +43,7 @@ export function redactUrl(url: string): string {
     .split('&')
     .map((pair) => {
       const name = pair.split('=', 1)[0] ?? '';
-      let decoded = name;
-      try {
-        decoded = decodeURIComponent(name);
-      } catch {
-        // An undecodable name is kept as sent; its value is hidden below anyway.
-      }
-      return SECRET_PARAMS.has(decoded.toLowerCase()) || decoded !== name
-        ? `${name}=${REDACTED}`
-        : pair;
+      return isSecretName(name) ? `${name}=${REDACTED}` : pair;
     })
     .join('&');
   return `${withoutFragment.slice(0, queryStart)}?${query}`;

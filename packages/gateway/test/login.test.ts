@@ -1,0 +1,378 @@
+/**
+ * The browser login routes over HTTP against the local IdP: the authorization request,
+ * the callback's checks (state single use and expiry, browser binding, ID token), where
+ * the browser is sent, and logout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import {
+  APP_ORIGIN,
+  fragmentOf,
+  login,
+  PUBLIC_URL,
+  startLogin,
+  startStack,
+  submitLogin,
+  type Stack,
+} from './helpers.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.close());
+
+const callback = (stackUnder: Stack, url: string, cookie?: string) =>
+  stackUnder.gateway.inject({
+    method: 'GET',
+    url,
+    headers: cookie === undefined ? {} : { cookie },
+  });
+
+function expectBadRequest(response: { statusCode: number; json(): unknown }, description: RegExp) {
+  expect(response.statusCode).toBe(400);
+  const body = response.json() as { error: string; error_description: string };
+  expect(body.error).toBe('invalid_request');
+  expect(body.error_description).toMatch(description);
+}
+
+describe('GET /api/v1/login', () => {
+  it('redirects to the IdP with code, PKCE S256, state, nonce and the project scopes', async () => {
+    const response = await stack.gateway.inject({ url: '/api/v1/login' });
+    expect(response.statusCode).toBe(302);
+    const url = new URL(String(response.headers.location));
+    expect(`${url.origin}${url.pathname}`).toBe(`${stack.idp.issuer}/oauth/v2/authorize`);
+    const params = url.searchParams;
+    expect(params.get('response_type')).toBe('code');
+    expect(params.get('client_id')).toBe(stack.clientId);
+    expect(params.get('redirect_uri')).toBe(`${PUBLIC_URL}/api/v1/callback`);
+    expect(params.get('code_challenge_method')).toBe('S256');
+    expect(params.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(params.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(params.get('nonce')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(params.get('scope')?.split(' ')).toEqual([
+      'openid',
+      'profile',
+      'email',
+      `urn:zitadel:iam:org:project:id:${stack.idp.defaultProject.id}:aud`,
+      'urn:zitadel:iam:org:projects:roles',
+    ]);
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it('sets an HttpOnly, SameSite=Lax binding cookie scoped to the callback', async () => {
+    const response = await stack.gateway.inject({ url: '/api/v1/login' });
+    expect(response.headers['set-cookie']).toMatch(
+      /^zitauth_login=[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/api\/v1\/callback; HttpOnly; SameSite=Lax$/,
+    );
+  });
+
+  it('gives every login its own state and PKCE challenge', async () => {
+    const first = await startLogin(stack.gateway);
+    const second = await startLogin(stack.gateway);
+    for (const name of ['state', 'nonce', 'code_challenge']) {
+      expect(first.authorizeUrl.searchParams.get(name)).not.toBe(
+        second.authorizeUrl.searchParams.get(name),
+      );
+    }
+  });
+
+  it.each([
+    ['another origin', 'https://evil.test/'],
+    ['an origin sharing the prefix', `${APP_ORIGIN}.evil.test/`],
+    ['a relative path', '/somewhere'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['credentials in the URL', `http://user:pass@app.test/`],
+  ])('refuses return_to on %s with 400', async (_name, target) => {
+    const response = await stack.gateway.inject({
+      url: `/api/v1/login?return_to=${encodeURIComponent(target)}`,
+    });
+    expectBadRequest(response, /allowed origin/);
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('refuses return_to sent twice with 400', async () => {
+    const response = await stack.gateway.inject({
+      url: `/api/v1/login?return_to=${encodeURIComponent(`${APP_ORIGIN}/a`)}&return_to=https%3A%2F%2Fevil.test%2F`,
+    });
+    expectBadRequest(response, /allowed origin/);
+  });
+
+  it('answers 400 when login is not configured', async () => {
+    const bare = await startStack({ login: undefined }, stack.idp);
+    try {
+      expectBadRequest(await bare.gateway.inject({ url: '/api/v1/login' }), /not configured/);
+      expectBadRequest(
+        await bare.gateway.inject({ url: '/api/v1/callback?state=x&code=y' }),
+        /not configured/,
+      );
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('answers 503 when the IdP cannot be reached to build the URL', async () => {
+    const idp = await startTestIdp();
+    const down = await startStack({}, idp);
+    idp.faults.set('discovery', { status: 500 });
+    try {
+      const response = await down.gateway.inject({ url: '/api/v1/login' });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    } finally {
+      await down.close();
+      await idp.close();
+    }
+  });
+});
+
+describe('GET /api/v1/callback', () => {
+  it('sends the browser to the app with the access token in the fragment', async () => {
+    const { response } = await login(stack);
+    expect(response.statusCode).toBe(302);
+    const location = String(response.headers.location);
+    expect(location.startsWith(`${APP_ORIGIN}/#`)).toBe(true);
+    const fragment = fragmentOf(location);
+    expect(fragment.get('token_type')).toBe('Bearer');
+    expect(Number(fragment.get('expires_in'))).toBeGreaterThan(3500);
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
+    expect(response.headers['set-cookie']).toMatch(
+      /^zitauth_login=; Max-Age=0; Path=\/api\/v1\/callback/,
+    );
+    const validated = await stack.gateway.inject({
+      url: '/api/v1/validate',
+      headers: { authorization: `Bearer ${fragment.get('access_token')}` },
+    });
+    expect(validated.statusCode).toBe(200);
+    expect(validated.json()).toMatchObject({ subject: stack.user.id, roles: { editor: {} } });
+  });
+
+  it('returns to the page given as return_to', async () => {
+    const { response } = await login(
+      stack,
+      `?return_to=${encodeURIComponent(`${APP_ORIGIN}/app/?tab=2#old`)}`,
+    );
+    expect(String(response.headers.location)).toMatch(
+      /^http:\/\/app\.test\/app\/\?tab=2#access_token=/,
+    );
+  });
+
+  it('refuses a replayed callback (state is single use)', async () => {
+    const { started, callback: url, response } = await login(stack);
+    expect(response.statusCode).toBe(302);
+    expectBadRequest(
+      await callback(stack, url, started.cookie),
+      /unknown, expired or already used/,
+    );
+  });
+
+  it('refuses an unknown state', async () => {
+    const started = await startLogin(stack.gateway);
+    const url = await submitLogin(started.authorizeUrl, stack.user);
+    const forged = url.replace(/state=[^&]+/, 'state=forged-state');
+    expectBadRequest(
+      await callback(stack, forged, started.cookie),
+      /unknown, expired or already used/,
+    );
+  });
+
+  it.each([
+    ['no state', '/api/v1/callback?code=abc'],
+    ['an empty state', '/api/v1/callback?code=abc&state='],
+    ['two states', '/api/v1/callback?code=abc&state=a&state=b'],
+  ])('refuses %s', async (_name, url) => {
+    expectBadRequest(await callback(stack, url), /state is missing/);
+  });
+
+  it('refuses an expired state', async () => {
+    const short = await startStack(
+      { login: { clientId: stack.clientId, stateTtlMs: 1 } },
+      stack.idp,
+    );
+    try {
+      const started = await startLogin(short.gateway);
+      const url = await submitLogin(started.authorizeUrl, stack.user);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expectBadRequest(
+        await callback(short, url, started.cookie),
+        /unknown, expired or already used/,
+      );
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('refuses a callback opened in another browser (no or another binding cookie)', async () => {
+    const started = await startLogin(stack.gateway);
+    const url = await submitLogin(started.authorizeUrl, stack.user);
+    expectBadRequest(await callback(stack, url), /not started in this browser/);
+    const other = await startLogin(stack.gateway);
+    const url2 = await submitLogin(other.authorizeUrl, stack.user);
+    expectBadRequest(await callback(stack, url2, started.cookie), /not started in this browser/);
+  });
+
+  it('refuses an error answer of the IdP (access denied)', async () => {
+    const started = await startLogin(stack.gateway);
+    const state = started.authorizeUrl.searchParams.get('state') ?? '';
+    const url = `/api/v1/callback?error=access_denied&state=${state}`;
+    expectBadRequest(await callback(stack, url, started.cookie), /could not be completed/);
+  });
+
+  it('refuses a code the IdP does not redeem with 400', async () => {
+    const started = await startLogin(stack.gateway);
+    const state = started.authorizeUrl.searchParams.get('state') ?? '';
+    const url = `/api/v1/callback?code=not-a-code&state=${state}`;
+    expectBadRequest(await callback(stack, url, started.cookie), /could not be completed/);
+  });
+
+  it('answers 503 when the token endpoint is down', async () => {
+    const started = await startLogin(stack.gateway);
+    const url = await submitLogin(started.authorizeUrl, stack.user);
+    stack.idp.faults.set('token', { status: 503, times: 1 });
+    const response = await callback(stack, url, started.cookie);
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+  });
+});
+
+describe('ID token checks at the callback', () => {
+  let idp: TestIdp;
+  beforeAll(async () => {
+    idp = await startTestIdp();
+  });
+  afterAll(() => idp.close());
+
+  /** The claims of a JWT, unverified (to read the nonce the gateway sent). */
+  const claimsOf = (jwt: string): Record<string, unknown> =>
+    JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+
+  type Tamper = (idToken: string, clientId: string, nonce: string) => Promise<string>;
+
+  /** A gateway whose token endpoint answers carry an ID token rewritten by `tamper`. */
+  async function stackWithIdToken(tamper: Tamper) {
+    let clientId = '';
+    const fetchImpl = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+      const response = await fetch(input, init);
+      if (!String(input).endsWith('/oauth/v2/token')) return response;
+      const body = (await response.json()) as Record<string, unknown>;
+      const idToken = String(body['id_token']);
+      body['id_token'] = await tamper(idToken, clientId, String(claimsOf(idToken)['nonce']));
+      return new Response(JSON.stringify(body), {
+        status: response.status,
+        headers: response.headers,
+      });
+    };
+    const tampered = await startStack({ fetch: fetchImpl }, idp);
+    clientId = tampered.clientId;
+    return tampered;
+  }
+
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('accepts a re-issued ID token with the right claims (the tampering itself is sound)', async () => {
+    const tampered = await stackWithIdToken((_token, client, nonce) =>
+      idp.mintIdToken({ nonce, audience: [client], clientId: client }),
+    );
+    try {
+      const { response } = await login(tampered);
+      expect(response.statusCode).toBe(302);
+    } finally {
+      await tampered.close();
+    }
+  });
+
+  it.each<[string, Tamper]>([
+    [
+      'a wrong nonce',
+      (_t, client) => idp.mintIdToken({ nonce: 'other', audience: [client], clientId: client }),
+    ],
+    [
+      'another audience',
+      (_t, _client, nonce) =>
+        idp.mintIdToken({ nonce, audience: ['someone-else'], clientId: 'someone-else' }),
+    ],
+    [
+      'another issuer',
+      (_t, client, nonce) =>
+        idp.signJwt(
+          { alg: 'RS256' },
+          { iss: 'https://evil.test', aud: client, sub: '1', nonce, iat: now(), exp: now() + 60 },
+        ),
+    ],
+    [
+      'an expiry in the past',
+      (_t, client, nonce) =>
+        idp.mintIdToken({ nonce, audience: [client], clientId: client, expiresInSeconds: -600 }),
+    ],
+    [
+      'a broken signature',
+      async (token) => {
+        const [header, payload, signature] = token.split('.');
+        return `${header}.${payload}.${signature?.startsWith('A') ? 'B' : 'A'}${signature?.slice(1)}`;
+      },
+    ],
+    [
+      'no signature (alg none)',
+      (_t, client, nonce) =>
+        idp.signJwt(
+          { alg: 'none' },
+          { iss: idp.issuer, aud: client, sub: '1', nonce, iat: now(), exp: now() + 60 },
+        ),
+    ],
+  ])('refuses an ID token with %s', async (_name, tamper) => {
+    const tampered = await stackWithIdToken(tamper);
+    try {
+      const { response } = await login(tampered);
+      expectBadRequest(response, /could not be completed/);
+      expect(tampered.logs.join('')).toContain('login refused');
+    } finally {
+      await tampered.close();
+    }
+  });
+});
+
+describe('GET /api/v1/logout', () => {
+  it('redirects to the end-session endpoint with the client id and return page', async () => {
+    const response = await stack.gateway.inject({ url: '/api/v1/logout' });
+    expect(response.statusCode).toBe(302);
+    const url = new URL(String(response.headers.location));
+    expect(`${url.origin}${url.pathname}`).toBe(`${stack.idp.issuer}/oidc/v1/end_session`);
+    expect(url.searchParams.get('client_id')).toBe(stack.clientId);
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${APP_ORIGIN}/`);
+  });
+
+  it('refuses a return page outside the allowed origins', async () => {
+    const response = await stack.gateway.inject({
+      url: '/api/v1/logout?return_to=https%3A%2F%2Fevil.test%2F',
+    });
+    expectBadRequest(response, /allowed origin/);
+  });
+});
+
+describe('rate limit on the login routes', () => {
+  it('answers 429 with Retry-After past the limit per address', async () => {
+    const limited = await startStack({ rateLimit: { login: 2 } }, stack.idp);
+    try {
+      const codes = [];
+      for (let i = 0; i < 3; i += 1)
+        codes.push((await limited.gateway.inject({ url: '/api/v1/login' })).statusCode);
+      expect(codes).toEqual([302, 302, 429]);
+      const other = await limited.gateway.inject({
+        url: '/api/v1/login',
+        remoteAddress: '10.0.0.2',
+      });
+      expect(other.statusCode).toBe(302);
+      const refused = await limited.gateway.inject({ url: '/api/v1/callback?state=a&code=b' });
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.json()).toMatchObject({ error: 'rate_limited' });
+    } finally {
+      await limited.close();
+    }
+  });
+});
