@@ -155,6 +155,52 @@ describe('local JWT verification', () => {
   });
 });
 
+describe('verify and authenticate edges', () => {
+  it('refuses an empty token', async () => {
+    await expect(verifier().verify('')).rejects.toMatchObject({
+      status: 401,
+      code: 'ERR_ZITAUTH_TOKEN_MALFORMED',
+    });
+  });
+
+  it('uses the configured realm in every challenge', async () => {
+    const error = await verifier({ realm: 'quotes' })
+      .verify(await idp.mintAccessToken({ expiresInSeconds: -60 }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      headers: {
+        'WWW-Authenticate':
+          'Bearer realm="quotes", error="invalid_token", error_description="The access token expired"',
+      },
+    });
+  });
+
+  it('reads a query token only when enabled', async () => {
+    const token = await idp.mintAccessToken();
+    await expect(verifier().authenticate({ query: token })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      verifier({ tokenTransport: { query: true } }).authenticate({ query: token }),
+    ).resolves.toMatchObject({ tokenKind: 'jwt' });
+  });
+
+  it('lets a failing roles mapper surface as a programming error', async () => {
+    const bug = new Error('mapper bug');
+    const v = verifier({
+      roles: () => {
+        throw bug;
+      },
+    });
+    await expect(v.verify(await idp.mintAccessToken())).rejects.toBe(bug);
+  });
+
+  it('maps roles with a custom claim name', async () => {
+    const token = await idp.mintAccessToken({ claims: { groups: ['admins'] } });
+    await expect(verifier({ roles: 'groups' }).verify(token)).resolves.toMatchObject({
+      roles: { admins: {} },
+    });
+  });
+});
+
 describe('refused tokens', () => {
   async function rejects(token: string, code: string, options: Partial<VerifierOptions> = {}) {
     const error = await verifier(options)
