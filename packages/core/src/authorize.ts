@@ -15,8 +15,14 @@ export interface CheckContext {
   realm?: string | undefined;
 }
 
-/** A permission check: returns when allowed, throws a `ZitauthError` otherwise. */
-export type AuthCheck = (auth: AuthContext | null | undefined, context?: CheckContext) => void;
+/**
+ * A permission check: returns when allowed, throws a `ZitauthError` otherwise. Role and
+ * scope checks are synchronous; a check built on an async predicate returns a promise.
+ */
+export type AuthCheck = (
+  auth: AuthContext | null | undefined,
+  context?: CheckContext,
+) => void | Promise<void>;
 
 /** How several required roles or scopes combine. */
 export type Match = 'all' | 'any';
@@ -115,13 +121,25 @@ export function requireScopes(
   };
 }
 
-/** A check from your own predicate; `false` answers 403 `insufficient_scope`. */
-export function requireCheck(predicate: (auth: AuthContext) => boolean): AuthCheck {
+/**
+ * A check from your own predicate, sync or async. Only exactly `true` allows: a forgotten
+ * `await` (a promise is truthy) or a truthy non-boolean must never grant access.
+ */
+export function requireCheck(
+  predicate: (auth: AuthContext) => boolean | Promise<boolean>,
+): AuthCheck {
   if (typeof predicate !== 'function') {
     throw new ZitauthConfigError('zitauth: requireCheck needs a function (auth) => boolean');
   }
   return (maybeAuth, context) => {
     const auth = authenticated(maybeAuth, context);
-    if (!predicate(auth)) throw new InsufficientScopeError({ realm: context?.realm ?? 'api' });
+    const deny = (): never => {
+      throw new InsufficientScopeError({ realm: context?.realm ?? 'api' });
+    };
+    const result = predicate(auth);
+    if (result === true) return;
+    if (result instanceof Promise)
+      return result.then((allowed) => (allowed === true ? undefined : deny()));
+    deny();
   };
 }

@@ -55,3 +55,21 @@ export {
   type TokenResponse,
   type UserinfoOptions,
 } from './token-client.js';
+export {
+  booleanOption,
+  checkGuard,
+  headerValues,
+  isVerifier,
+  nodeTokenRequest,
+  resolveAuthOptions,
+  roleGuard,
+  scopeGuard,
+  type AdapterOptions,
+  type AuthOptions,
+  type Guard,
+  type OrgSource,
+  type RequestAccess,
+  type ResolvedAuth,
+  type RoleGuardOptions,
+  type ScopeGuardOptions,
+} from './adapter-kit.js';

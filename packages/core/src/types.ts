@@ -173,6 +173,8 @@ export interface TokenRequest {
 export interface Verifier {
   /** The issuer it trusts. */
   readonly issuer: string;
+  /** The realm of its challenges, so guards and adapters answer with the same one. */
+  readonly realm: string;
   /** Verifies one raw token. Rejects with a `ZitauthError`. */
   verify(token: string): Promise<AuthContext>;
   /**

@@ -208,6 +208,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return {
     issuer: config.issuer,
+    realm: config.realm,
     verify,
     authenticate,
     close: () => shutdown.abort(),

@@ -1,74 +1,39 @@
 /**
- * Route guards: thin wrappers around core's checks. The decision (401 before 403, role
- * in the right organisation, scopes named in the challenge) is core's; this file only
- * finds the organisation in the request and hands a failure to `next(err)`.
+ * Route guards: core's guards bound to Express requests. The decision (401 before 403,
+ * role in the right organisation, scopes named in the challenge) is core's; this file
+ * only says how to read an Express request and hands a failure to `next(err)`.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import {
-  requireCheck as coreRequireCheck,
-  requireRoles as coreRequireRoles,
-  requireScopes as coreRequireScopes,
-  ZitauthConfigError,
+  checkGuard,
+  roleGuard,
+  scopeGuard,
   type AuthContext,
-  type CheckContext,
-  type Match,
+  type Guard,
+  type OrgSource as CoreOrgSource,
+  type RequestAccess,
+  type RoleGuardOptions,
+  type ScopeGuardOptions,
 } from '@zitauth/core';
 import { realmOf } from './middleware.js';
 
-/**
- * Where the organisation a role must be granted in comes from: a route parameter, a
- * request header, or a function. A request that names none is refused (403).
- */
-export type OrgSource =
-  { param: string } | { header: string } | ((req: Request) => string | undefined);
-
+/** Where the organisation comes from: `{ param }`, `{ header }` or `(req) => orgId`. */
+export type OrgSource = CoreOrgSource<Request>;
 /** Options of {@link requireRoles}. */
-export interface RequireRolesOptions {
-  /** `'all'`: every role is needed; `'any'`: one is enough. @default 'all' */
-  match?: Match;
-  /** Require the role in the organisation the request names. @default undefined (any organisation) */
-  org?: OrgSource;
-}
-
+export type RequireRolesOptions = RoleGuardOptions<Request>;
 /** Options of {@link requireScopes}. */
-export interface RequireScopesOptions {
-  /** `'all'`: every scope is needed; `'any'`: one is enough. @default 'all' */
-  match?: Match;
-}
+export type RequireScopesOptions = ScopeGuardOptions;
 
-type Check = (auth: AuthContext | null | undefined, context: CheckContext) => unknown;
+const access: RequestAccess<Request> = {
+  param: (req, name) => (req.params as Record<string, unknown>)[name],
+  message: (req) => req,
+};
 
-/**
- * A header counts only when sent exactly once: two values are ambiguous, and picking
- * one could check a role in an organisation other than the one the handler acts on.
- */
-function single(values: readonly string[] | undefined): string | undefined {
-  return values?.length === 1 ? values[0] : undefined;
-}
-
-function orgReader(source: OrgSource): (req: Request) => string | undefined {
-  if (typeof source === 'function') return source;
-  if (typeof source === 'object' && source !== null) {
-    if ('param' in source && typeof source.param === 'string') {
-      const name = source.param;
-      return (req) => (req.params as Record<string, string | undefined>)[name];
-    }
-    if ('header' in source && typeof source.header === 'string') {
-      const name = source.header.toLowerCase();
-      return (req) => single(req.headersDistinct[name]);
-    }
-  }
-  throw new ZitauthConfigError('zitauth: org must be { param }, { header } or (req) => orgId');
-}
-
-/** Runs a (possibly async) check, then continues or hands its error to `next`. */
-function guard(check: Check, orgOf?: (req: Request) => string | undefined): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+/** Runs a (possibly async) guard, then continues or hands its error to `next`. */
+function handler(guard: Guard<Request>): RequestHandler {
+  return (req, _res, next) => {
     Promise.resolve()
-      .then(() => {
-        const orgId = orgOf?.(req) || undefined; // an empty value names no organisation
-        return check(req.auth, { orgId, realm: realmOf(req) });
-      })
+      .then(() => guard(req.auth, req, realmOf(req)))
       .then(() => next(), next);
   };
 }
@@ -78,12 +43,7 @@ export function requireRoles(
   roles: string | readonly string[],
   options: RequireRolesOptions = {},
 ): RequestHandler {
-  const check = coreRequireRoles(roles, {
-    ...(options.match === undefined ? {} : { match: options.match }),
-    orgRequired: options.org !== undefined,
-  });
-  const orgOf = options.org === undefined ? undefined : orgReader(options.org);
-  return guard(check, orgOf);
+  return handler(roleGuard(roles, options, access));
 }
 
 /** Allows callers whose token grants `scopes` (403 naming them otherwise). */
@@ -91,23 +51,12 @@ export function requireScopes(
   scopes: string | readonly string[],
   options: RequireScopesOptions = {},
 ): RequestHandler {
-  const check = coreRequireScopes(
-    scopes,
-    options.match === undefined ? {} : { match: options.match },
-  );
-  return guard(check);
+  return handler(scopeGuard(scopes, options));
 }
 
-/**
- * Allows callers for whom `predicate` returns `true` (403 otherwise). The predicate may
- * be async; it is awaited here and core makes the decision on its result.
- */
+/** Allows callers for whom `predicate` (sync or async) returns exactly `true` (403 otherwise). */
 export function requireCheck(
   predicate: (auth: AuthContext) => boolean | Promise<boolean>,
 ): RequestHandler {
-  coreRequireCheck(predicate as (auth: AuthContext) => boolean); // validates now
-  return guard(async (auth, context) => {
-    const allowed = auth == null ? false : (await predicate(auth)) === true;
-    coreRequireCheck(() => allowed)(auth, context);
-  });
+  return handler(checkGuard(predicate));
 }

@@ -7,12 +7,13 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
+  nodeTokenRequest,
+  resolveAuthOptions,
   UnauthorizedError,
   type AuthContext,
-  type TokenRequest,
+  type AuthOptions,
   type Verifier,
 } from '@zitauth/core';
-import { resolveAuth, type AuthOptions } from './options.js';
 
 declare global {
   // Express types its request through this global namespace; augmenting it is the
@@ -30,37 +31,14 @@ declare global {
 export type AuthMiddleware = RequestHandler & { readonly verifier: Verifier };
 
 /**
- * Realms configured per request, so a guard's 401 carries the same challenge as the
- * middleware's. A WeakMap keeps it off the request object and lets it be collected.
+ * The realm of the verifier that handled each request, so a guard's 401 carries the same
+ * challenge as the middleware's. A WeakMap keeps it off the request and lets it be collected.
  */
 const realms = new WeakMap<Request, string>();
 
-/** The realm `auth()` used for this request, if it was configured. */
+/** The realm of the verifier `auth()` used for this request (undefined before `auth()`). */
 export function realmOf(req: Request): string | undefined {
   return realms.get(req);
-}
-
-function strings(value: unknown): string | string[] | undefined {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
-  return undefined;
-}
-
-/**
- * Every `Authorization` header (Node's `req.headers` keeps only the first, which would
- * hide a second credential), plus `access_token` from query and body. Those two are only
- * read when present; core ignores them unless `tokenTransport` enables them.
- */
-function tokenRequest(req: Request): TokenRequest {
-  const request: TokenRequest = { authorization: req.headersDistinct['authorization'] };
-  if (req.url.includes('access_token')) {
-    request.query = strings((req.query as Record<string, unknown>)['access_token']);
-  }
-  const body: unknown = req.body;
-  if (typeof body === 'object' && body !== null && 'access_token' in body) {
-    request.body = strings(body.access_token);
-  }
-  return request;
 }
 
 /**
@@ -68,10 +46,15 @@ function tokenRequest(req: Request): TokenRequest {
  * verifier is built once, here; a bad option throws now) or an existing verifier.
  */
 export function auth(options: AuthOptions | Verifier): AuthMiddleware {
-  const { verifier, required, realm } = resolveAuth(options);
+  const { verifier, required } = resolveAuthOptions(options);
   const middleware = (req: Request, _res: Response, next: NextFunction): void => {
-    if (realm !== undefined) realms.set(req, realm);
-    verifier.authenticate(tokenRequest(req), { required }).then(
+    realms.set(req, verifier.realm);
+    const request = nodeTokenRequest(
+      req,
+      req.url.includes('access_token') ? req.query : undefined,
+      req.body,
+    );
+    verifier.authenticate(request, { required }).then(
       (caller) => {
         req.auth = caller;
         next();

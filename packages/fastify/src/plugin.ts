@@ -14,7 +14,7 @@ import {
   type RequireScopesOptions,
   type ZitauthHook,
 } from './hooks.js';
-import { resolveAuth, type AuthOptions } from './options.js';
+import { resolvePluginOptions, type AuthOptions } from './options.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,13 +39,13 @@ declare module 'fastify' {
 export type ZitauthOptions = AuthOptions | Verifier;
 
 const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, options) => {
-  const { verifier, required, renderErrors, owned, realm } = resolveAuth(options);
+  const { verifier, required, renderErrors, owned } = resolvePluginOptions(options);
   // A shared verifier belongs to whoever built it; closing it here would break other apps.
   if (owned) app.addHook('onClose', async () => verifier.close());
   app.decorateRequest('auth', null);
   app.decorate('authenticate', authenticateHook(verifier, required));
   app.decorate('authenticateOptional', authenticateHook(verifier, false));
-  const { requireRoles, requireScopes, requireCheck } = guards(realm);
+  const { requireRoles, requireScopes, requireCheck } = guards(verifier.realm);
   app.decorate('requireRoles', requireRoles);
   app.decorate('requireScopes', requireScopes);
   app.decorate('requireCheck', requireCheck);

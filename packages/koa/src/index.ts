@@ -13,7 +13,6 @@ export {
   type RequireScopesOptions,
 } from './guards.js';
 export { errorHandler } from './error-handler.js';
-export type { AdapterOptions, AuthOptions } from './options.js';
 export {
   createVerifier,
   hasAllRoles,
@@ -28,7 +27,9 @@ export {
   UpstreamError,
   ZitauthConfigError,
   ZitauthError,
+  type AdapterOptions,
   type AuthContext,
+  type AuthOptions,
   type Verifier,
   type VerifierOptions,
 } from '@zitauth/core';

@@ -6,12 +6,13 @@
  */
 import type { Context, Middleware } from 'koa';
 import {
+  nodeTokenRequest,
+  resolveAuthOptions,
   UnauthorizedError,
   type AuthContext,
-  type TokenRequest,
+  type AuthOptions,
   type Verifier,
 } from '@zitauth/core';
-import { resolveAuth, type AuthOptions } from './options.js';
 
 /** What `auth()` adds to `ctx.state`: the caller, or `null` for optional auth without a token. */
 export interface AuthState {
@@ -22,35 +23,14 @@ export interface AuthState {
 export type AuthMiddleware = Middleware<AuthState> & { readonly verifier: Verifier };
 
 /**
- * Realms configured per request, so a guard's 401 carries the same challenge as the
- * middleware's. A WeakMap keeps it off the context and lets it be collected.
+ * The realm of the verifier that handled each request, so a guard's 401 carries the same
+ * challenge as the middleware's. A WeakMap keeps it off the context and lets it be collected.
  */
 const realms = new WeakMap<object, string>();
 
-/** The realm `auth()` used for this request, if it was configured. */
+/** The realm of the verifier `auth()` used for this request (undefined before `auth()`). */
 export function realmOf(ctx: object): string | undefined {
   return realms.get(ctx);
-}
-
-function strings(value: unknown): string | string[] | undefined {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
-  return undefined;
-}
-
-/**
- * Every `Authorization` header (Node's `req.headers` keeps only the first, which would
- * hide a second credential), plus `access_token` from query and body. Those two are only
- * read when present; core ignores them unless `tokenTransport` enables them.
- */
-function tokenRequest(ctx: Context): TokenRequest {
-  const request: TokenRequest = { authorization: ctx.req.headersDistinct['authorization'] };
-  if (ctx.querystring.includes('access_token')) request.query = strings(ctx.query['access_token']);
-  const body: unknown = (ctx.request as { body?: unknown }).body;
-  if (typeof body === 'object' && body !== null && 'access_token' in body) {
-    request.body = strings(body.access_token);
-  }
-  return request;
 }
 
 /**
@@ -58,10 +38,12 @@ function tokenRequest(ctx: Context): TokenRequest {
  * (the verifier is built once, here; a bad option throws now) or an existing verifier.
  */
 export function auth(options: AuthOptions | Verifier): AuthMiddleware {
-  const { verifier, required, realm } = resolveAuth(options);
+  const { verifier, required } = resolveAuthOptions(options);
   const middleware: Middleware<AuthState> = async (ctx, next) => {
-    if (realm !== undefined) realms.set(ctx, realm);
-    ctx.state.auth = await verifier.authenticate(tokenRequest(ctx), { required });
+    realms.set(ctx, verifier.realm);
+    const query = ctx.querystring.includes('access_token') ? ctx.query : undefined;
+    const request = nodeTokenRequest(ctx.req, query, (ctx.request as { body?: unknown }).body);
+    ctx.state.auth = await verifier.authenticate(request, { required });
     await next();
   };
   return Object.assign(middleware, { verifier });

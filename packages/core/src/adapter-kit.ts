@@ -1,0 +1,214 @@
+/**
+ * What every framework adapter needs besides the verifier, kept here so Express, Koa and
+ * Fastify behave the same by construction: option resolution (a bad option fails where
+ * the middleware is created), the request-to-`TokenRequest` mapping, and route guards
+ * that read the organisation from a request. An adapter supplies only the accessors of
+ * its own request type; every decision is made in this module or in `authorize.ts`.
+ */
+import type { IncomingMessage } from 'node:http';
+import {
+  requireCheck,
+  requireRoles,
+  requireScopes,
+  type AuthCheck,
+  type Match,
+} from './authorize.js';
+import { ZitauthConfigError } from './errors.js';
+import type { AuthContext, TokenRequest, Verifier, VerifierOptions } from './types.js';
+import { createVerifier } from './verifier.js';
+
+/** Options an adapter reads itself; everything else goes to `createVerifier`. */
+export interface AdapterOptions {
+  /**
+   * Refuse requests that send no token (401). With `false` they continue with
+   * `auth = null`; a token that is sent and bad is still refused. @default true
+   */
+  authRequired?: boolean;
+}
+
+/** Verifier options, or `{ verifier }` to share one verifier, plus the adapter's options. */
+export type AuthOptions = (VerifierOptions | { verifier: Verifier }) & AdapterOptions;
+
+/** A verifier and how an adapter uses it. */
+export interface ResolvedAuth {
+  verifier: Verifier;
+  /** Whether a request without a token is refused. */
+  required: boolean;
+  /** True when the verifier was built here, so the adapter must close it. */
+  owned: boolean;
+}
+
+/** True for a verifier from `createVerifier` (or anything with the same surface). */
+export function isVerifier(value: unknown): value is Verifier {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<Verifier>).authenticate === 'function'
+  );
+}
+
+/** A boolean option: `undefined` gives `fallback`; anything but a boolean is refused. */
+export function booleanOption(value: unknown, name: string, fallback: boolean): boolean {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new ZitauthConfigError(`zitauth: ${name} must be true or false`);
+  }
+  return value ?? fallback;
+}
+
+/** Builds (or takes) the verifier of an adapter; throws `ZitauthConfigError` on a bad option. */
+export function resolveAuthOptions(options: AuthOptions | Verifier, what = 'auth()'): ResolvedAuth {
+  if (typeof options !== 'object' || options === null) {
+    throw new ZitauthConfigError(`zitauth: ${what} needs verifier options or a verifier`);
+  }
+  if (isVerifier(options)) return { verifier: options, required: true, owned: false };
+  const { authRequired, ...rest } = options;
+  const required = booleanOption(authRequired, 'authRequired', true);
+  if (!('verifier' in rest)) return { verifier: createVerifier(rest), required, owned: true };
+  if (!isVerifier(rest.verifier)) {
+    throw new ZitauthConfigError('zitauth: verifier must come from createVerifier()');
+  }
+  return { verifier: rest.verifier, required, owned: false };
+}
+
+function strings(value: unknown): string | string[] | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
+  return undefined;
+}
+
+function field(source: unknown, name: string): unknown {
+  return typeof source === 'object' && source !== null && Object.hasOwn(source, name)
+    ? (source as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/**
+ * Every value of a header of a Node request. `req.headers` keeps only the first
+ * `Authorization`, which would hide a second credential; `headersDistinct` keeps them
+ * all. Requests built by Fastify's `inject()` lack it, so `rawHeaders` is read instead.
+ */
+export function headerValues(message: IncomingMessage, name: string): string[] | undefined {
+  if (message.headersDistinct !== undefined) return message.headersDistinct[name];
+  const values: string[] = [];
+  for (let i = 0; i + 1 < message.rawHeaders.length; i += 2) {
+    if (message.rawHeaders[i]?.toLowerCase() === name) values.push(message.rawHeaders[i + 1] ?? '');
+  }
+  return values.length > 0 ? values : undefined;
+}
+
+/**
+ * The `TokenRequest` of a Node request: every `Authorization` header, plus `access_token`
+ * from the parsed query and body when present (core ignores them unless enabled).
+ */
+export function nodeTokenRequest(
+  message: IncomingMessage,
+  query?: unknown,
+  body?: unknown,
+): TokenRequest {
+  const request: TokenRequest = { authorization: headerValues(message, 'authorization') };
+  const fromQuery = strings(field(query, 'access_token'));
+  if (fromQuery !== undefined) request.query = fromQuery;
+  const fromBody = strings(field(body, 'access_token'));
+  if (fromBody !== undefined) request.body = fromBody;
+  return request;
+}
+
+/**
+ * Where the organisation a role must be granted in comes from: a route parameter, a
+ * request header, or a function of the framework's request. A request that names none
+ * is refused (403).
+ */
+export type OrgSource<R> =
+  { param: string } | { header: string } | ((request: R) => string | undefined);
+
+/** How an adapter reads its request: a route parameter and a Node request. */
+export interface RequestAccess<R> {
+  param(request: R, name: string): unknown;
+  message(request: R): IncomingMessage;
+}
+
+/** Options of a role guard. */
+export interface RoleGuardOptions<R> {
+  /** `'all'`: every role is needed; `'any'`: one is enough. @default 'all' */
+  match?: Match;
+  /** Require the role in the organisation the request names. @default any organisation */
+  org?: OrgSource<R>;
+}
+
+/** Options of a scope guard. */
+export interface ScopeGuardOptions {
+  /** `'all'`: every scope is needed; `'any'`: one is enough. @default 'all' */
+  match?: Match;
+}
+
+/** A guard's decision for one request: returns (or resolves) when allowed, throws otherwise. */
+export type Guard<R> = (
+  auth: AuthContext | null | undefined,
+  request: R,
+  realm: string | undefined,
+) => void | Promise<void>;
+
+/**
+ * A header counts only when sent exactly once: two values are ambiguous, and picking one
+ * could check a role in an organisation other than the one the handler acts on.
+ */
+function orgReader<R>(
+  source: OrgSource<R>,
+  access: RequestAccess<R>,
+): (request: R) => string | undefined {
+  if (typeof source === 'function') return source;
+  if (typeof source === 'object' && source !== null) {
+    if ('param' in source && typeof source.param === 'string') {
+      const name = source.param;
+      return (request) => {
+        const value = access.param(request, name);
+        return typeof value === 'string' ? value : undefined;
+      };
+    }
+    if ('header' in source && typeof source.header === 'string') {
+      const name = source.header.toLowerCase();
+      return (request) => {
+        const values = headerValues(access.message(request), name);
+        return values?.length === 1 ? values[0] : undefined;
+      };
+    }
+  }
+  throw new ZitauthConfigError(
+    'zitauth: org must be { param }, { header } or a function of the request',
+  );
+}
+
+function toGuard<R>(check: AuthCheck, orgOf?: (request: R) => string | undefined): Guard<R> {
+  return (auth, request, realm) => {
+    const orgId = orgOf?.(request) || undefined; // an empty value names no organisation
+    return check(auth, { orgId, realm });
+  };
+}
+
+/** A guard: callers need `roles` (403 otherwise); with `org`, in the request's organisation. */
+export function roleGuard<R>(
+  roles: string | readonly string[],
+  options: RoleGuardOptions<R>,
+  access: RequestAccess<R>,
+): Guard<R> {
+  const match = options.match === undefined ? {} : { match: options.match };
+  const check = requireRoles(roles, { ...match, orgRequired: options.org !== undefined });
+  return toGuard(check, options.org === undefined ? undefined : orgReader(options.org, access));
+}
+
+/** A guard: the token must grant `scopes` (403 naming them otherwise). */
+export function scopeGuard<R>(
+  scopes: string | readonly string[],
+  options: ScopeGuardOptions = {},
+): Guard<R> {
+  return toGuard(
+    requireScopes(scopes, options.match === undefined ? {} : { match: options.match }),
+  );
+}
+
+/** A guard: `predicate` (sync or async) must return exactly `true` (403 otherwise). */
+export function checkGuard<R>(
+  predicate: (auth: AuthContext) => boolean | Promise<boolean>,
+): Guard<R> {
+  return toGuard(requireCheck(predicate));
+}
