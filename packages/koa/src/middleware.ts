@@ -4,7 +4,7 @@
  * `expose` and `headers`, which Koa's own `ctx.onerror` turns into the response, and an
  * `errorHandler()` mounted first (or the user's own) can render them instead.
  */
-import type { Context, Middleware } from 'koa';
+import type { Middleware } from 'koa';
 import {
   nodeTokenRequest,
   resolveAuthOptions,
