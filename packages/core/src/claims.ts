@@ -75,12 +75,14 @@ function toDate(seconds: unknown): Date | undefined {
     : undefined;
 }
 
-/** Scopes from `scope` (space-separated, RFC 8693 / 7662) or an `scp` array. */
+/**
+ * Scopes from `scope` (space-separated, RFC 8693 / 7662) or `scp` (an array, or a
+ * space-separated string as Entra ID sends it).
+ */
 export function parseScopes(claims: TokenClaims): string[] {
-  const scope = claims['scope'];
-  if (typeof scope === 'string') return scope.split(' ').filter((s) => s !== '');
-  const scp = claims['scp'];
-  if (Array.isArray(scp)) return scp.filter((s): s is string => typeof s === 'string');
+  const value = claims['scope'] ?? claims['scp'];
+  if (typeof value === 'string') return value.split(' ').filter((s) => s !== '');
+  if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string');
   return [];
 }
 

@@ -28,6 +28,11 @@ export interface LocalVerifierOptions {
   algorithms: readonly string[];
   /** Require RFC 9068 JWT access tokens (`typ: at+jwt`, `client_id`, `jti`, `iat`). */
   strictJwtProfile: boolean;
+  /**
+   * Treat a JWT without `jti` as an ID token (true for ZITADEL, whose access tokens always
+   * carry one). Providers whose access tokens lack `jti` need false. @default true
+   */
+  requireJti?: boolean;
   /** Clock in epoch milliseconds. */
   now: () => number;
 }
@@ -102,12 +107,15 @@ function preflight(token: string, allowed: ReadonlySet<string>): Record<string, 
  * both, so `aud` cannot tell them apart; ID tokens carry `nonce`/`at_hash`/`c_hash` and
  * no `jti`, while ZITADEL access tokens always carry a `jti`.
  */
-function checkNotIdToken(payload: Record<string, unknown>): void {
+function checkNotIdToken(payload: Record<string, unknown>, requireJti: boolean): void {
   const idTokenClaim = ['nonce', 'at_hash', 'c_hash'].some((name) => Object.hasOwn(payload, name));
-  if (idTokenClaim || payload['jti'] === undefined) fail('ERR_ZITAUTH_ID_TOKEN');
-  if (typeof payload['jti'] !== 'string' || payload['jti'] === '') {
-    fail('ERR_ZITAUTH_CLAIM_INVALID');
+  if (idTokenClaim) fail('ERR_ZITAUTH_ID_TOKEN');
+  const jti = payload['jti'];
+  if (jti === undefined) {
+    if (requireJti) fail('ERR_ZITAUTH_ID_TOKEN');
+    return;
   }
+  if (typeof jti !== 'string' || jti === '') fail('ERR_ZITAUTH_CLAIM_INVALID');
 }
 
 /**
@@ -155,7 +163,7 @@ export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify 
     } catch (error) {
       throw translateJoseError(error);
     }
-    checkNotIdToken(payload);
+    checkNotIdToken(payload, options.requireJti !== false || options.strictJwtProfile);
     if (options.strictJwtProfile) checkJwtProfile(header, payload);
     checkClaims(payload, options.policy, options.now());
     return payload;

@@ -39,6 +39,7 @@ export interface ResolvedOptions {
   maxTokenAgeMs: number | undefined;
   maxTokenBytes: number;
   strictJwtProfile: boolean;
+  requireJti: boolean;
   transport: { query: boolean; body: boolean };
   realm: string;
   cache: Required<Omit<CacheOptions, 'store'>> & { store: CacheOptions['store'] | undefined };
@@ -162,6 +163,12 @@ function resolveJwks(jwks: JwksOptions = {}): Required<JwksOptions> {
   };
 }
 
+function booleanFlag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(`${name} must be true or false`);
+  return value;
+}
+
 function resolveMode(value: unknown): ResolvedOptions['mode'] {
   if (value === undefined) return 'auto';
   if (value === 'auto' || value === 'jwt' || value === 'introspect') return value;
@@ -209,6 +216,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
         : duration(options.maxTokenAgeMs, 'maxTokenAgeMs', 0),
     maxTokenBytes: positiveInt(options.maxTokenBytes, 'maxTokenBytes', 8_192),
     strictJwtProfile: options.strictJwtProfile === true,
+    requireJti: booleanFlag(options.requireJti, 'requireJti', true),
     transport: {
       query: options.tokenTransport?.query === true,
       body: options.tokenTransport?.body === true,

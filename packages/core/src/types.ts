@@ -91,6 +91,13 @@ export interface VerifierOptions {
   /** Largest accepted token, in bytes; larger ones are refused before decoding. @default 8192 */
   maxTokenBytes?: number;
   /**
+   * Refuse a JWT without `jti` as an ID token. ZITADEL access tokens always carry `jti` and
+   * its ID tokens never do; set false for providers whose access tokens have none (Auth0's
+   * default profile, Entra ID). `nonce`, `at_hash` and `c_hash` still mark ID tokens.
+   * @default true
+   */
+  requireJti?: boolean;
+  /**
    * Require RFC 9068 JWT access tokens (`typ: at+jwt`, `client_id`, `jti`). ZITADEL signs
    * `typ: JWT`, so leave this off for ZITADEL. @default false
    */

@@ -52,6 +52,7 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
           policy,
           algorithms: config.algorithms,
           strictJwtProfile: config.strictJwtProfile,
+          requireJti: config.requireJti,
           now: config.now,
         });
   const introspect: Introspector | undefined =

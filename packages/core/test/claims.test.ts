@@ -65,6 +65,7 @@ describe('parseScopes', () => {
   it('splits scope, or reads an scp array', () => {
     expect(parseScopes({ scope: 'a  b ' })).toEqual(['a', 'b']);
     expect(parseScopes({ scp: ['a', 1, 'b'] })).toEqual(['a', 'b']);
+    expect(parseScopes({ scp: 'User.Read  Mail.Send' })).toEqual(['User.Read', 'Mail.Send']);
     expect(parseScopes({})).toEqual([]);
   });
 });

@@ -358,6 +358,16 @@ describe('configuration mistakes throw ZitauthConfigError at construction', () =
 });
 
 describe('the introspection response', () => {
+  it('names the client as subject when an active answer has no sub (RFC 9068 §2.2)', async () => {
+    const answer = { active: true, client_id: 'service@project', exp: 1_900_000_000 };
+    await expect(introspector(idp(() => json(answer)))(TOKEN)).resolves.toEqual({
+      ...answer,
+      sub: 'service@project',
+    });
+    const anonymous = { active: true, exp: 1_900_000_000 };
+    await expect(introspector(idp(() => json(anonymous)))(TOKEN)).resolves.toEqual(anonymous);
+  });
+
   it('resolves the claims of an active token', async () => {
     const claims = {
       active: true,

@@ -134,6 +134,7 @@ describe('createVerifier configuration errors', () => {
     refuses({ ...valid, fetch: 'fetch' }, /fetch must be a function/);
     refuses({ ...valid, now: 5 }, /now must be a function/);
     refuses({ ...valid, roles: 5 }, /roles must be/);
+    refuses({ ...valid, requireJti: 'no' }, /requireJti must be true or false/);
     refuses({ ...valid, allowedClientIds: [''] }, /allowedClientIds/);
     refuses({ ...valid, endpoints: { jwksUri: 'ftp://x' } }, /endpoints.jwksUri/);
     refuses(

@@ -300,6 +300,31 @@ describe('retry helpers', () => {
 });
 
 describe('token requests', () => {
+  it('adds extra token request fields such as an RFC 8707 resource', async () => {
+    const fetch = countingIdp();
+    const tokens = client({ fetch, tokenParams: { resource: 'https://api.example.com' } });
+    await tokens.getToken();
+    expect(fetch.seen[0]!.form.get('resource')).toBe('https://api.example.com');
+    expect(fetch.seen[0]!.form.get('grant_type')).toBe(
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    );
+  });
+
+  it('refuses token request fields that would override the grant or credentials', () => {
+    for (const tokenParams of [
+      { grant_type: 'password' },
+      { scope: 'x' },
+      { client_secret: 'x' },
+      { resource: 5 },
+      'resource=x',
+      ['resource'],
+    ]) {
+      expect(() => client({ fetch: countingIdp(), tokenParams: tokenParams as never })).toThrow(
+        ZitauthConfigError,
+      );
+    }
+  });
+
   it('sends the JWT bearer grant with a fresh assertion signed by the service-user key', async () => {
     const fetch = countingIdp();
     const tokens = client({ fetch, projectIds: ['999'], now: () => 1_700_000_000_000 });

@@ -193,6 +193,19 @@ describe('verify and authenticate edges', () => {
     await expect(v.verify(await idp.mintAccessToken())).rejects.toBe(bug);
   });
 
+  it('accepts access tokens without jti when requireJti is off, still refusing ID tokens', async () => {
+    const withoutJti = await idp.mintAccessToken({ claims: { jti: undefined } });
+    await expect(verifier().verify(withoutJti)).rejects.toMatchObject({
+      code: 'ERR_ZITAUTH_ID_TOKEN',
+    });
+    await expect(verifier({ requireJti: false }).verify(withoutJti)).resolves.toMatchObject({
+      tokenId: undefined,
+    });
+    await expect(
+      verifier({ requireJti: false }).verify(await idp.mintIdToken({ nonce: 'n' })),
+    ).rejects.toMatchObject({ code: 'ERR_ZITAUTH_ID_TOKEN' });
+  });
+
   it('maps roles with a custom claim name', async () => {
     const token = await idp.mintAccessToken({ claims: { groups: ['admins'] } });
     await expect(verifier({ roles: 'groups' }).verify(token)).resolves.toMatchObject({
