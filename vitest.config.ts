@@ -8,6 +8,12 @@ const src = (path: string): string => fileURLToPath(new URL(`./packages/${path}`
 export default defineConfig({
   resolve: {
     alias: [
+      {
+        find: /^@zitauth\/example-quotes-common$/,
+        replacement: fileURLToPath(
+          new URL('./examples/quotes-common/src/index.ts', import.meta.url),
+        ),
+      },
       { find: /^@zitauth\/core\/([a-z-]+)$/, replacement: src('core/src/$1.ts') },
       { find: /^@zitauth\/([a-z-]+)$/, replacement: src('$1/src/index.ts') },
     ],

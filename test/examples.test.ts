@@ -10,11 +10,9 @@ import request from 'supertest';
 import { createVerifier, type Verifier, type VerifierOptions } from '@zitauth/core';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import { createApp as createExpressApp } from '../examples/express-quotes/src/app.js';
-import * as expressConfig from '../examples/express-quotes/src/config.js';
+import * as config from '../examples/quotes-common/src/config.js';
 import { createApp as createFastifyApp } from '../examples/fastify-quotes/src/app.js';
-import * as fastifyConfig from '../examples/fastify-quotes/src/config.js';
 import { createApp as createKoaApp } from '../examples/koa-quotes/src/app.js';
-import * as koaConfig from '../examples/koa-quotes/src/config.js';
 
 /** One request as the table states it. */
 interface Call {
@@ -42,7 +40,7 @@ interface Driver {
 interface Example {
   name: string;
   start(verifier: Verifier): Promise<Driver>;
-  config: typeof expressConfig;
+  config: typeof config;
 }
 
 function payload(call: Call): string | undefined {
@@ -100,7 +98,7 @@ const examples: Example[] = [
       call: viaSupertest(createExpressApp({ auth: { verifier } })),
       close: async () => {},
     }),
-    config: expressConfig,
+    config,
   },
   {
     name: 'koa-quotes',
@@ -108,7 +106,7 @@ const examples: Example[] = [
       call: viaSupertest(createKoaApp({ auth: { verifier } }).callback()),
       close: async () => {},
     }),
-    config: koaConfig,
+    config,
   },
   {
     name: 'fastify-quotes',
@@ -116,7 +114,7 @@ const examples: Example[] = [
       const app = await createFastifyApp({ auth: { verifier } });
       return { call: viaInject(app), close: () => app.close() };
     },
-    config: fastifyConfig,
+    config,
   },
 ];
 

@@ -17,7 +17,7 @@ import express, {
   type Response,
 } from 'express';
 import { auth, errorHandler, getAuth, requireRoles, type AuthOptions } from '@zitauth/express';
-import { createQuoteBook, parseQuoteInput, type QuoteBook } from './quotes.js';
+import { createQuoteBook, parseQuoteInput, type QuoteBook } from '@zitauth/example-quotes-common';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {

@@ -6,7 +6,7 @@
  *   node examples/express-quotes/dist/demo.js          serve on PORT (default 3000) until Ctrl-C
  *   node examples/express-quotes/dist/demo.js --once   play the calls, exit 0 only if all answered as expected
  */
-import { onShutdown } from './listen.js';
+import { onShutdown } from '@zitauth/example-quotes-common';
 import { runDemo } from './demo/run.js';
 
 const USAGE = 'usage: demo [--once]   (PORT sets the API port, default 3000)';

@@ -23,7 +23,7 @@ import {
   type AuthContext,
   type AuthOptions,
 } from '@zitauth/fastify';
-import { createQuoteBook, parseQuoteInput, type QuoteBook } from './quotes.js';
+import { createQuoteBook, parseQuoteInput, type QuoteBook } from '@zitauth/example-quotes-common';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {

@@ -7,9 +7,15 @@
  */
 import { createVerifier, type VerifierOptions } from '@zitauth/core';
 import { createApp } from './app.js';
-import { ConfigError, readConfig, type Config } from './config.js';
-import { createSampleCallers, startLocalIdp, type LocalIdp } from './local-idp.js';
-import { sampleCommands } from './samples.js';
+import {
+  ConfigError,
+  readConfig,
+  type Config,
+  createSampleCallers,
+  startLocalIdp,
+  type LocalIdp,
+  sampleCommands,
+} from '@zitauth/example-quotes-common';
 
 function configOrExit(): Config {
   try {

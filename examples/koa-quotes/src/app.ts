@@ -20,7 +20,7 @@ import {
   type AuthOptions,
   type AuthState,
 } from '@zitauth/koa';
-import { createQuoteBook, parseQuoteInput, type QuoteBook } from './quotes.js';
+import { createQuoteBook, parseQuoteInput, type QuoteBook } from '@zitauth/example-quotes-common';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {

@@ -4,7 +4,7 @@
  * must carry the bare `Bearer realm="api"` (RFC 6750 §3.1: no error code when no
  * credentials were sent), a 401 with a bad token `invalid_token`, a 403 `insufficient_scope`.
  */
-import type { SampleCallers } from '../local-idp.js';
+import type { SampleCallers } from '@zitauth/example-quotes-common';
 
 /** One scripted request and the answer it must get. */
 export interface DemoCall {

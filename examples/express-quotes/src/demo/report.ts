@@ -4,7 +4,7 @@
  * one-line summary of the body. Only answers are printed, never requests, so no token
  * reaches the log (the sample commands are the one deliberate exception, in `samples.ts`).
  */
-import type { SampleCallers } from '../local-idp.js';
+import type { SampleCallers } from '@zitauth/example-quotes-common';
 import type { DemoCall, Outcome } from './calls.js';
 
 /** The longest body excerpt printed, in characters. */

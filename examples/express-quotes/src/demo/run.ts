@@ -6,9 +6,13 @@
  */
 import { createVerifier } from '@zitauth/core';
 import { createApp } from '../app.js';
-import { listen, type Listening } from '../listen.js';
-import { createSampleCallers, startLocalIdp } from '../local-idp.js';
-import { sampleCommands } from '../samples.js';
+import {
+  listen,
+  type Listening,
+  createSampleCallers,
+  startLocalIdp,
+  sampleCommands,
+} from '@zitauth/example-quotes-common';
 import { answeredAsExpected, demoCalls, perform, type DemoCall, type Outcome } from './calls.js';
 import { callerLines, callLines, headerLines, summaryLine } from './report.js';
 
