@@ -25,12 +25,13 @@ const verifiers: Verifier[] = [];
 const built: Harness[] = [];
 
 /** One app per adapter, each with its own verifier so none answers from another's cache. */
-async function adapters(): Promise<Adapters> {
+async function adapters(realm?: string): Promise<Adapters> {
   const verifier = (): Verifier => {
     const created = createVerifier({
       issuer: idp.issuer,
       projectId: idp.defaultProject.id,
       introspection,
+      ...(realm === undefined ? {} : { realm }),
     });
     verifiers.push(created);
     return created;
@@ -110,5 +111,22 @@ describe('all adapters', () => {
 
   it.each(coldCases)('$name, identically', async (testCase) => {
     expectAnswer(await expectSameBytes(await adapters(), testCase), testCase);
+  });
+});
+
+describe('a shared verifier with its own realm', () => {
+  it('gives every challenge its realm, guards after optional auth included', async () => {
+    const trio = await adapters('quotes');
+    for (const path of ['/me', '/optional-admin']) {
+      for (const name of ADAPTERS) {
+        const res = await trio[name].send({ path });
+        expect([name, path, res.status, res.wwwAuthenticate]).toEqual([
+          name,
+          path,
+          401,
+          'Bearer realm="quotes"',
+        ]);
+      }
+    }
   });
 });
