@@ -75,6 +75,9 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     demo === undefined
       ? `  M2M callers: ${clients.map((client) => client.id).join(', ')}`
       : `  M2M caller (test credentials): ${demo.id} / ${demo.secret}`,
+    'Quote API trusting this IdP, then the SPA (http://127.0.0.1:3001):',
+    `  ZITADEL_ISSUER=${idp.issuer} ZITADEL_PROJECT_ID=${project} ZITADEL_CLIENT_ID='${api.clientId}' ZITADEL_CLIENT_SECRET='${api.clientSecret}' npm start -w @zitauth/example-express-quotes`,
+    `  GATEWAY_URL=${options.publicUrl} npm start -w @zitauth/example-spa`,
   ];
   return {
     idp,
