@@ -74,8 +74,11 @@ async function viaSupertest(
 }
 
 /** Express: `auth()` per route, guards after it, `errorHandler()` last. */
-export function expressHarness(verifier: Verifier): Harness {
-  const app = express();
+export function expressHarness(
+  verifier: Verifier,
+  createApp: () => express.Express = express,
+): Harness {
+  const app = createApp();
   const required = zexpress.auth(verifier);
   const optional = zexpress.auth({ verifier, authRequired: false });
   const reply = (req: express.Request, res: express.Response): void => {
@@ -100,8 +103,8 @@ export function expressHarness(verifier: Verifier): Harness {
 }
 
 /** Koa: `errorHandler()` first, then @koa/router routes with per-route middleware. */
-export function koaHarness(verifier: Verifier): Harness {
-  const app = new Koa();
+export function koaHarness(verifier: Verifier, createApp: () => Koa = () => new Koa()): Harness {
+  const app = createApp();
   const router = new Router<zkoa.AuthState>();
   const required = zkoa.auth(verifier);
   const optional = zkoa.auth({ verifier, authRequired: false });
