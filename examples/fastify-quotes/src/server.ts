@@ -1,100 +1,16 @@
 /**
- * Runs the quote API. With ZITADEL_ISSUER set it trusts that ZITADEL instance (see
- * `config.ts` for the variables); without it, it starts a local test IdP in-process and
- * prints test tokens to call the API with, so it runs with no account anywhere.
+ * Runs the quote API on Fastify. With ZITADEL_ISSUER set it trusts that ZITADEL instance
+ * (see the quote examples' shared `config.ts` for the variables); without it, it starts a
+ * local test IdP in-process and prints test tokens, so it runs with no account anywhere.
  *
  *   npm run build && node examples/fastify-quotes/dist/server.js
  */
-import { createVerifier, type VerifierOptions } from '@zitauth/core';
+import { runExample } from '@zitauth/example-quotes-common';
 import { createApp } from './app.js';
-import {
-  ConfigError,
-  readConfig,
-  type Config,
-  createSampleCallers,
-  startLocalIdp,
-  type LocalIdp,
-  sampleCommands,
-} from '@zitauth/example-quotes-common';
 
-function configOrExit(): Config {
-  try {
-    return readConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`fastify-quotes: ${error.message}`);
-    process.exit(1);
-  }
-}
-
-function describeZitadel(options: VerifierOptions): void {
-  const introspection =
-    options.introspection === undefined
-      ? 'off: opaque tokens are refused (set ZITADEL_CLIENT_ID/SECRET or ZITADEL_KEY_FILE)'
-      : 'keyFile' in options.introspection
-        ? 'on, with the application key file'
-        : `on, as client ${options.introspection.clientId}`;
-  console.log(`  issuer         ${options.issuer}`);
-  console.log(`  project        ${options.projectId ?? '-'}`);
-  console.log(`  introspection  ${introspection}`);
-}
-
-async function describeLocal(local: LocalIdp, url: string): Promise<void> {
-  console.log(`  issuer         ${local.idp.issuer}   (local test IdP: no ZITADEL_ISSUER set)`);
-  console.log(`  project        ${local.idp.defaultProject.id}`);
-  console.log(`  introspection  on, as API app ${local.apiClientId} (Basic auth)`);
-  const callers = await createSampleCallers(local.idp);
-  console.log(['', ...sampleCommands(url, callers)].join('\n'));
-}
-
-/** The ZITADEL instance to trust: the configured one, or a local test IdP started here. */
-async function trust(config: Config): Promise<{ options: VerifierOptions; local?: LocalIdp }> {
-  if (config.zitadel !== undefined) return { options: config.zitadel };
-  const local = await startLocalIdp();
-  return { options: local.verifierOptions, local };
-}
-
-/**
- * Stops on the first SIGINT or SIGTERM: `app.close()` lets requests in flight finish,
- * then the verifier and the local IdP go. A second signal exits at once.
- */
-function onShutdown(shutdown: () => Promise<void>): void {
-  let stopping = false;
-  const handle = (signal: NodeJS.Signals): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    console.log(`\n${signal}: shutting down…`);
-    shutdown().then(
-      () => process.exit(process.exitCode ?? 0),
-      (error: unknown) => {
-        console.error('shutdown failed', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', handle);
-  process.on('SIGTERM', handle);
-}
-
-async function main(): Promise<void> {
-  const config = configOrExit();
-  const { options, local } = await trust(config);
-  const verifier = createVerifier(options);
+runExample('fastify-quotes', async (verifier, port) => {
   const app = await createApp({ auth: { verifier } });
   // 127.0.0.1 only: an example, and a test IdP's tokens must never guard anything on the network.
-  const url = await app.listen({ port: config.port, host: '127.0.0.1' });
-  console.log(`fastify-quotes listening on ${url}`);
-  if (local === undefined) describeZitadel(options);
-  else await describeLocal(local, url);
-  console.log('\nCtrl-C to stop.');
-  onShutdown(async () => {
-    await app.close();
-    verifier.close();
-    await local?.idp.close();
-  });
-}
-
-main().catch((error: unknown) => {
-  console.error('fastify-quotes: could not start:', error instanceof Error ? error.message : error);
-  process.exit(1);
+  const url = await app.listen({ port, host: '127.0.0.1' });
+  return { url, close: () => app.close() };
 });

@@ -22,3 +22,4 @@ export {
   type QuoteInput,
 } from './quotes.js';
 export { sampleCommands } from './samples.js';
+export { runExample, type Serve, type Served } from './run.js';
