@@ -111,14 +111,14 @@ function settings(options: JwksOptions): Settings {
   };
   for (const [name, value] of Object.entries(result)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new ZitauthConfigError(`jwks.${name} must be a finite number of at least 0`);
+      throw new ZitauthConfigError(`zitauth: jwks.${name} must be a finite number of at least 0`);
     }
   }
   if (result.minMaxAgeMs > result.maxMaxAgeMs) {
-    throw new ZitauthConfigError('jwks.minMaxAgeMs must not exceed jwks.maxMaxAgeMs');
+    throw new ZitauthConfigError('zitauth: jwks.minMaxAgeMs must not exceed jwks.maxMaxAgeMs');
   }
   if (result.maxResponseBytes < 1) {
-    throw new ZitauthConfigError('jwks.maxResponseBytes must be at least 1');
+    throw new ZitauthConfigError('zitauth: jwks.maxResponseBytes must be at least 1');
   }
   return result;
 }

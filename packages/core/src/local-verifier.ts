@@ -134,12 +134,12 @@ function checkJwtProfile(header: Record<string, unknown>, payload: Record<string
 /** The allowlist as a set; symmetric, `none` or unknown algorithms are configuration errors. */
 function allowlist(algorithms: readonly string[]): ReadonlySet<string> {
   if (algorithms.length === 0) {
-    throw new ZitauthConfigError('algorithms must list at least one algorithm');
+    throw new ZitauthConfigError('zitauth: algorithms must list at least one algorithm');
   }
   for (const alg of algorithms) {
     if (!isSupportedAlgorithm(alg)) {
       throw new ZitauthConfigError(
-        `algorithm ${JSON.stringify(alg)} is not an asymmetric JWS algorithm`,
+        `zitauth: algorithm ${JSON.stringify(alg)} is not an asymmetric JWS algorithm`,
       );
     }
   }

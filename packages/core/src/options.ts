@@ -43,7 +43,8 @@ export interface ResolvedOptions {
   transport: { query: boolean; body: boolean };
   realm: string;
   cache: Required<Omit<CacheOptions, 'store'>> & { store: CacheOptions['store'] | undefined };
-  jwks: Required<JwksOptions>;
+  /** Passed to the key set, which fills its defaults and checks them. */
+  jwks: JwksOptions;
   jwksUri: string | undefined;
   introspectionEndpoint: string | undefined;
   timeoutMs: number;
@@ -152,17 +153,6 @@ function resolveCache(cache: CacheOptions = {}): ResolvedOptions['cache'] {
   };
 }
 
-function resolveJwks(jwks: JwksOptions = {}): Required<JwksOptions> {
-  return {
-    defaultMaxAgeMs: duration(jwks.defaultMaxAgeMs, 'jwks.defaultMaxAgeMs', 300_000),
-    minMaxAgeMs: duration(jwks.minMaxAgeMs, 'jwks.minMaxAgeMs', 30_000),
-    maxMaxAgeMs: duration(jwks.maxMaxAgeMs, 'jwks.maxMaxAgeMs', 86_400_000),
-    cooldownMs: duration(jwks.cooldownMs, 'jwks.cooldownMs', 30_000),
-    maxStaleMs: duration(jwks.maxStaleMs, 'jwks.maxStaleMs', 43_200_000),
-    maxResponseBytes: positiveInt(jwks.maxResponseBytes, 'jwks.maxResponseBytes', 262_144),
-  };
-}
-
 function booleanFlag(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') fail(`${name} must be true or false`);
@@ -223,7 +213,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     },
     realm: resolveRealm(options.realm),
     cache: resolveCache(options.cache),
-    jwks: resolveJwks(options.jwks),
+    jwks: options.jwks ?? {},
     jwksUri:
       endpoints.jwksUri === undefined
         ? undefined

@@ -46,7 +46,7 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
           keySet: createKeySet({
             ...config.jwks,
             jwksUri: endpoint(config.jwksUri, 'jwks_uri'),
-            http: { ...http, maxResponseBytes: config.jwks.maxResponseBytes },
+            http,
             now: config.now,
           }),
           policy,

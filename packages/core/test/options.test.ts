@@ -36,14 +36,6 @@ describe('resolveOptions', () => {
         inactiveTtlMs: 5_000,
         maxConcurrentIntrospections: 64,
       },
-      jwks: {
-        defaultMaxAgeMs: 300_000,
-        minMaxAgeMs: 30_000,
-        maxMaxAgeMs: 86_400_000,
-        cooldownMs: 30_000,
-        maxStaleMs: 43_200_000,
-        maxResponseBytes: 262_144,
-      },
     });
     expect(resolved.algorithms).toContain('RS256');
     expect(resolved.algorithms).not.toContain('HS256');
