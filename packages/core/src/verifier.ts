@@ -34,38 +34,59 @@ export function isCompactJws(token: string): boolean {
 
 type Check = (token: string) => Promise<CachedResult>;
 
+type EndpointOf = (
+  override: string | undefined,
+  name: 'jwks_uri' | 'introspection_endpoint',
+) => () => Promise<string>;
+
+/** The local JWT path, unless every token is introspected. */
+function localPath(
+  config: ResolvedOptions,
+  http: HttpOptions,
+  policy: ClaimPolicy,
+  endpoint: EndpointOf,
+) {
+  if (config.mode === 'introspect') return undefined;
+  const keySet = createKeySet({
+    ...config.jwks,
+    jwksUri: endpoint(config.jwksUri, 'jwks_uri'),
+    http,
+    now: config.now,
+  });
+  return createLocalVerifier({
+    keySet,
+    policy,
+    algorithms: config.algorithms,
+    strictJwtProfile: config.strictJwtProfile,
+    requireJti: config.requireJti,
+    now: config.now,
+  });
+}
+
+/** The introspection path, when credentials are configured. */
+function introspectionPath(
+  config: ResolvedOptions,
+  http: HttpOptions,
+  endpoint: EndpointOf,
+): Introspector | undefined {
+  if (config.introspection === undefined) return undefined;
+  return createIntrospector({
+    issuer: config.issuer,
+    endpoint: endpoint(config.introspectionEndpoint, 'introspection_endpoint'),
+    auth: config.introspection,
+    http,
+    maxConcurrent: config.cache.maxConcurrentIntrospections,
+    now: config.now,
+  });
+}
+
 /** The uncached check of one token, routed by its form and the configured mode. */
 function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPolicy): Check {
   const discovery = createDiscovery(config.issuer, { ...http, now: config.now });
-  const endpoint = (override: string | undefined, name: 'jwks_uri' | 'introspection_endpoint') =>
+  const endpoint: EndpointOf = (override, name) =>
     override === undefined ? () => discovery.endpoint(name) : () => Promise.resolve(override);
-  const verifyJwt =
-    config.mode === 'introspect'
-      ? undefined
-      : createLocalVerifier({
-          keySet: createKeySet({
-            ...config.jwks,
-            jwksUri: endpoint(config.jwksUri, 'jwks_uri'),
-            http,
-            now: config.now,
-          }),
-          policy,
-          algorithms: config.algorithms,
-          strictJwtProfile: config.strictJwtProfile,
-          requireJti: config.requireJti,
-          now: config.now,
-        });
-  const introspect: Introspector | undefined =
-    config.introspection === undefined
-      ? undefined
-      : createIntrospector({
-          issuer: config.issuer,
-          endpoint: endpoint(config.introspectionEndpoint, 'introspection_endpoint'),
-          auth: config.introspection,
-          http,
-          maxConcurrent: config.cache.maxConcurrentIntrospections,
-          now: config.now,
-        });
+  const verifyJwt = localPath(config, http, policy, endpoint);
+  const introspect = introspectionPath(config, http, endpoint);
 
   async function introspected(token: string, kind: 'jwt' | 'opaque'): Promise<CachedResult> {
     const claims = await introspect!(token);
