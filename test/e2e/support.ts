@@ -4,7 +4,15 @@
  * command that installs it, because a skipped end-to-end test looks like a passing one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,22 +61,21 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-/**
- * Runs nginx in the foreground with `http` (the body of its `http {}` block, which must
- * `listen` on `port`) and every path it writes inside a fresh temp dir.
- */
-export async function startNginx(port: number, http: (dir: string) => string): Promise<Nginx> {
+/** A fresh temp dir for nginx's config, logs and temp files. */
+function nginxDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'zitauth-nginx-'));
   // Workers drop to an unprivileged user when nginx starts as root: they must reach the dir.
   chmodSync(dir, 0o755);
   for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
-    mkdirSync(join(dir, sub), { mode: 0o777 });
+    mkdirSync(join(dir, sub));
     chmodSync(join(dir, sub), 0o777);
   }
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
+  return dir;
+}
+
+/** The whole nginx.conf: every path inside `dir`, then the caller's `http {}` body. */
+function nginxConf(dir: string, http: string): string {
+  return `worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
 events { worker_connections 64; }
@@ -79,40 +86,39 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-${http(dir)}
+${http}
 }
-`,
-  );
+`;
+}
+
+/**
+ * Runs nginx in the foreground with `http` (the body of its `http {}` block, which must
+ * `listen` on `port`) and every path it writes inside a fresh temp dir.
+ */
+export async function startNginx(port: number, http: (dir: string) => string): Promise<Nginx> {
+  const dir = nginxDir();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConf(dir, http(dir)));
   const child: ChildProcess = spawn(
     'nginx',
     ['-p', dir, '-e', `${dir}/error.log`, '-c', conf, '-g', 'daemon off;'],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const errors = (): string => {
-    let log = '';
-    try {
-      log = readFileSync(join(dir, 'error.log'), 'utf8');
-    } catch {
-      // not written yet
-    }
-    return `${stderr}\n${log}`;
+    const log = join(dir, 'error.log');
+    return `${stderr}\n${existsSync(log) ? readFileSync(log, 'utf8') : ''}`;
   };
-  try {
-    await Promise.race([
-      waitForPort(port),
-      exited.then(() => {
-        throw new Error(`nginx exited at start:\n${errors()}`);
-      }),
-    ]);
-  } catch (error) {
+  const failed = exited.then(() =>
+    Promise.reject(new Error(`nginx exited at start:\n${errors()}`)),
+  );
+  await Promise.race([waitForPort(port), failed]).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
-  }
+  });
+  failed.catch(() => undefined); // exiting later is stop()'s business
   return {
     url: `http://127.0.0.1:${port}`,
     errors,

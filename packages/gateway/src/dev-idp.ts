@@ -6,7 +6,14 @@
  * credential, valid only against this local IdP, which is why it may be printed.
  */
 import { randomBytes } from 'node:crypto';
-import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import {
+  startTestIdp,
+  type ApiApp,
+  type ServiceUser,
+  type TestIdp,
+  type User,
+  type WebApp,
+} from '@zitauth/testing';
 import { hashSecret, type M2mClient } from './m2m-clients.js';
 import type { GatewayOptions } from './options.js';
 
@@ -43,52 +50,74 @@ function m2mCallers(given: readonly M2mClient[] | undefined): {
   return { clients: [{ id: demo.id, secretSha256: hashSecret(demo.secret) }], demo };
 }
 
-/** Starts the local IdP and registers the apps, users and keys the gateway needs. */
-export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
-  const idp = await startTestIdp({ port: options.port ?? 0 });
-  const web = idp.createWebApp({
-    redirectUris: [`${options.publicUrl}/api/v1/callback`],
-    postLogoutRedirectUris: options.allowedOrigins.map((origin) => `${origin}/`),
-  });
-  const api = idp.createApiApp({ auth: 'basic' });
-  const service = idp.createServiceUser({ userName: 'gateway-service', roles: ['editor'] });
-  const ada = idp.createUser({
-    userName: 'ada',
-    givenName: 'Ada',
-    familyName: 'Lovelace',
-    roles: ['editor'],
-  });
-  const bob = idp.createUser({
-    userName: 'bob',
-    givenName: 'Bob',
-    familyName: 'Reader',
-    roles: ['reader'],
-  });
-  const { clients, demo } = m2mCallers(options.m2mClients);
-  const project = idp.defaultProject.id;
-  const summary = [
-    `Local test IdP (no ZITADEL account needed): ${idp.issuer}`,
-    `  project ${project}; web app (PKCE) ${web.clientId}, redirect ${web.redirectUris[0] ?? ''}`,
-    `  users: ${ada.userName} / ${ada.password} (role editor), ${bob.userName} / ${bob.password} (role reader)`,
-    `  API app for introspection (test credentials): ${api.clientId} / ${api.clientSecret}`,
-    `  service user for M2M: ${service.userName} (role editor)`,
+/** What was registered, for the summary. */
+interface Registered {
+  idp: TestIdp;
+  web: WebApp;
+  api: ApiApp & { readonly clientSecret: string };
+  service: ServiceUser;
+  users: User[];
+  m2m: ReturnType<typeof m2mCallers>;
+}
+
+function summarize(r: Registered, publicUrl: string): string[] {
+  const project = r.idp.defaultProject.id;
+  const users = r.users.map(
+    (u) => `${u.userName} / ${u.password} (${Object.keys(u.roles).join(', ')})`,
+  );
+  const { clients, demo } = r.m2m;
+  return [
+    `Local test IdP (no ZITADEL account needed): ${r.idp.issuer}`,
+    `  project ${project}; web app (PKCE) ${r.web.clientId}, redirect ${r.web.redirectUris[0] ?? ''}`,
+    `  users: ${users.join(', ')}`,
+    `  API app for introspection (test credentials): ${r.api.clientId} / ${r.api.clientSecret}`,
+    `  service user for M2M: ${r.service.userName} (editor)`,
     demo === undefined
       ? `  M2M callers: ${clients.map((client) => client.id).join(', ')}`
       : `  M2M caller (test credentials): ${demo.id} / ${demo.secret}`,
     'Quote API trusting this IdP, then the SPA (http://127.0.0.1:3001):',
-    `  ZITADEL_ISSUER=${idp.issuer} ZITADEL_PROJECT_ID=${project} ZITADEL_CLIENT_ID='${api.clientId}' ZITADEL_CLIENT_SECRET='${api.clientSecret}' npm start -w @zitauth/example-express-quotes`,
-    `  GATEWAY_URL=${options.publicUrl} npm start -w @zitauth/example-spa`,
+    `  ZITADEL_ISSUER=${r.idp.issuer} ZITADEL_PROJECT_ID=${project} ZITADEL_CLIENT_ID='${r.api.clientId}' ZITADEL_CLIENT_SECRET='${r.api.clientSecret}' npm start -w @zitauth/example-express-quotes`,
+    `  GATEWAY_URL=${publicUrl} npm start -w @zitauth/example-spa`,
   ];
+}
+
+/** Starts the local IdP and registers the apps, users and keys the gateway needs. */
+export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
+  const idp = await startTestIdp({ port: options.port ?? 0 });
+  const r: Registered = {
+    idp,
+    web: idp.createWebApp({
+      redirectUris: [`${options.publicUrl}/api/v1/callback`],
+      postLogoutRedirectUris: options.allowedOrigins.map((origin) => `${origin}/`),
+    }),
+    api: idp.createApiApp({ auth: 'basic' }),
+    service: idp.createServiceUser({ userName: 'gateway-service', roles: ['editor'] }),
+    users: [
+      idp.createUser({
+        userName: 'ada',
+        givenName: 'Ada',
+        familyName: 'Lovelace',
+        roles: ['editor'],
+      }),
+      idp.createUser({
+        userName: 'bob',
+        givenName: 'Bob',
+        familyName: 'Reader',
+        roles: ['reader'],
+      }),
+    ],
+    m2m: m2mCallers(options.m2mClients),
+  };
   return {
     idp,
     options: {
       issuer: idp.issuer,
-      projectId: project,
-      login: { clientId: web.clientId },
-      introspection: { clientId: api.clientId, clientSecret: api.clientSecret },
-      m2m: { keyFile: service.keyFile, clients },
+      projectId: idp.defaultProject.id,
+      login: { clientId: r.web.clientId },
+      introspection: { clientId: r.api.clientId, clientSecret: r.api.clientSecret },
+      m2m: { keyFile: r.service.keyFile, clients: r.m2m.clients },
     },
-    summary,
+    summary: summarize(r, options.publicUrl),
     close: () => idp.close(),
   };
 }

@@ -106,92 +106,114 @@ export function classify(error: unknown): LoginFlowError {
   return new LoginFlowError('unavailable', (error as Error | undefined)?.name ?? 'unknown', error);
 }
 
-export function createLoginFlow(options: LoginFlowOptions): LoginFlow {
-  const client: oauth.Client = { client_id: options.clientId };
-  const clientAuth =
-    options.clientSecret === undefined
-      ? oauth.None()
-      : oauth.ClientSecretBasic(options.clientSecret);
-  const http = httpOptions(options);
-  // Key set cache of oauth4webapi, kept across logins so each one does not refetch keys.
-  const jwks: oauth.JWKSCacheInput = {};
-  const server = async (): Promise<oauth.AuthorizationServer> =>
-    (await options.discovery.metadata()) as oauth.AuthorizationServer;
-
-  async function authorizationUrl(state: string, secrets: LoginSecrets): Promise<URL> {
-    try {
-      const url = new URL(await options.discovery.endpoint('authorization_endpoint'));
-      url.searchParams.set('client_id', options.clientId);
-      url.searchParams.set('redirect_uri', options.redirectUri);
-      url.searchParams.set('response_type', 'code');
-      url.searchParams.set('scope', options.scope);
-      url.searchParams.set('state', state);
-      url.searchParams.set('nonce', secrets.nonce);
-      url.searchParams.set(
-        'code_challenge',
-        await oauth.calculatePKCECodeChallenge(secrets.codeVerifier),
-      );
-      url.searchParams.set('code_challenge_method', 'S256');
-      return url;
-    } catch (error) {
-      throw new LoginFlowError('unavailable', 'discovery', error);
+/** The IdP's authorization URL for one login (`authorizationUrl` of the flow). */
+async function authorizationUrl(
+  options: LoginFlowOptions,
+  state: string,
+  secrets: LoginSecrets,
+): Promise<URL> {
+  try {
+    const url = new URL(await options.discovery.endpoint('authorization_endpoint'));
+    const challenge = await oauth.calculatePKCECodeChallenge(secrets.codeVerifier);
+    for (const [name, value] of Object.entries({
+      client_id: options.clientId,
+      redirect_uri: options.redirectUri,
+      response_type: 'code',
+      scope: options.scope,
+      state,
+      nonce: secrets.nonce,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })) {
+      url.searchParams.set(name, value);
     }
-  }
-
-  async function complete(
-    callback: URLSearchParams,
-    state: string,
-    secrets: LoginSecrets,
-  ): Promise<LoginResult> {
-    try {
-      const as = await server();
-      const params = oauth.validateAuthResponse(as, client, callback, state);
-      const response = await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        clientAuth,
-        params,
-        options.redirectUri,
-        secrets.codeVerifier,
-        http,
-      );
-      // An outage, not a refusal: say so rather than blame the code.
-      if (response.status >= 500)
-        throw new LoginFlowError('unavailable', `HTTP ${response.status}`);
-      const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
-        expectedNonce: secrets.nonce,
-        requireIdToken: true,
-      });
-      await oauth.validateApplicationLevelSignature(as, response, {
-        ...http,
-        [oauth.jwksCache]: jwks,
-      });
-      return {
-        accessToken: result.access_token,
-        expiresIn: result.expires_in,
-        idToken: result.id_token as string,
-      };
-    } catch (error) {
-      throw classify(error);
-    }
-  }
-
-  async function endSessionUrl(postLogoutRedirectUri: string): Promise<URL | undefined> {
-    const endpoint = (await options.discovery.metadata()).end_session_endpoint;
-    if (typeof endpoint !== 'string' || endpoint === '') return undefined;
-    const url = new URL(endpoint);
-    url.searchParams.set('client_id', options.clientId);
-    url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
     return url;
+  } catch (error) {
+    throw new LoginFlowError('unavailable', 'discovery', error);
   }
+}
 
+/** What the code exchange needs besides the callback: built once per flow. */
+interface ExchangeContext {
+  options: LoginFlowOptions;
+  client: oauth.Client;
+  clientAuth: oauth.ClientAuth;
+  http: ReturnType<typeof httpOptions>;
+  /** oauth4webapi's key set cache, kept across logins so each one does not refetch keys. */
+  jwks: oauth.JWKSCacheInput;
+}
+
+/** Validates the callback, redeems the code and verifies the ID token (claims, then signature). */
+async function complete(
+  ctx: ExchangeContext,
+  callback: URLSearchParams,
+  state: string,
+  secrets: LoginSecrets,
+): Promise<LoginResult> {
+  const { options, client, clientAuth, http } = ctx;
+  try {
+    const as = (await options.discovery.metadata()) as oauth.AuthorizationServer;
+    const params = oauth.validateAuthResponse(as, client, callback, state);
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      clientAuth,
+      params,
+      options.redirectUri,
+      secrets.codeVerifier,
+      http,
+    );
+    // An outage, not a refusal: say so rather than blame the code.
+    if (response.status >= 500) throw new LoginFlowError('unavailable', `HTTP ${response.status}`);
+    const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
+      expectedNonce: secrets.nonce,
+      requireIdToken: true,
+    });
+    await oauth.validateApplicationLevelSignature(as, response, {
+      ...http,
+      [oauth.jwksCache]: ctx.jwks,
+    });
+    return {
+      accessToken: result.access_token,
+      expiresIn: result.expires_in,
+      idToken: result.id_token as string,
+    };
+  } catch (error) {
+    throw classify(error);
+  }
+}
+
+/** The IdP's end-session URL, or undefined when it advertises none. */
+async function endSessionUrl(
+  options: LoginFlowOptions,
+  postLogoutRedirectUri: string,
+): Promise<URL | undefined> {
+  const endpoint = (await options.discovery.metadata()).end_session_endpoint;
+  if (typeof endpoint !== 'string' || endpoint === '') return undefined;
+  const url = new URL(endpoint);
+  url.searchParams.set('client_id', options.clientId);
+  url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
+  return url;
+}
+
+export function createLoginFlow(options: LoginFlowOptions): LoginFlow {
+  const ctx: ExchangeContext = {
+    options,
+    client: { client_id: options.clientId },
+    clientAuth:
+      options.clientSecret === undefined
+        ? oauth.None()
+        : oauth.ClientSecretBasic(options.clientSecret),
+    http: httpOptions(options),
+    jwks: {},
+  };
   return {
     secrets: () => ({
       codeVerifier: oauth.generateRandomCodeVerifier(),
       nonce: oauth.generateRandomNonce(),
     }),
-    authorizationUrl,
-    complete,
-    endSessionUrl,
+    authorizationUrl: (state, secrets) => authorizationUrl(options, state, secrets),
+    complete: (callback, state, secrets) => complete(ctx, callback, state, secrets),
+    endSessionUrl: (uri) => endSessionUrl(options, uri),
   };
 }

@@ -53,11 +53,39 @@ function tokenFailure(request: FastifyRequest, error: unknown): GatewayError {
   throw error;
 }
 
+/** The route handler: configured? authenticated? then the cached service user token. */
+function issueToken(
+  client: TokenClient | undefined,
+  authenticate: (header: string | undefined) => string | undefined,
+) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (client === undefined) {
+      throw new GatewayError(
+        501,
+        'not_configured',
+        'M2M tokens are not configured on this gateway',
+      );
+    }
+    const caller = authenticate(singleHeader(request, 'authorization'));
+    if (caller === undefined) throw unauthenticated();
+    let token;
+    try {
+      token = await client.getTokenResponse();
+    } catch (error) {
+      throw tokenFailure(request, error);
+    }
+    request.log.info({ client: caller }, 'M2M token handed out');
+    const expiresIn = Math.max(0, Math.floor((token.expiresAt.getTime() - Date.now()) / 1000));
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ access_token: token.accessToken, token_type: 'Bearer', expires_in: expiresIn });
+  };
+}
+
 /** Registers `POST /m2m/token`. Throws `GatewayConfigError` for a bad key file. */
 export function m2mRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const client = buildClient(ctx);
   if (client !== undefined) app.addHook('onClose', async () => client.close());
-  const authenticate = createM2mAuthenticator(ctx.config.m2m?.clients ?? []);
   const limit = rateLimitHook({
     max: ctx.config.rateLimit.token,
     windowMs: ctx.config.rateLimit.windowMs,
@@ -69,30 +97,6 @@ export function m2mRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     { parseAs: 'string', bodyLimit: 4096 },
     (_request, body, done) => done(null, body),
   );
-  app.post(
-    `${API_PREFIX}/m2m/token`,
-    { onRequest: limit },
-    async (request, reply: FastifyReply) => {
-      if (client === undefined) {
-        throw new GatewayError(
-          501,
-          'not_configured',
-          'M2M tokens are not configured on this gateway',
-        );
-      }
-      const caller = authenticate(singleHeader(request, 'authorization'));
-      if (caller === undefined) throw unauthenticated();
-      let token;
-      try {
-        token = await client.getTokenResponse();
-      } catch (error) {
-        throw tokenFailure(request, error);
-      }
-      request.log.info({ client: caller }, 'M2M token handed out');
-      const expiresIn = Math.max(0, Math.floor((token.expiresAt.getTime() - Date.now()) / 1000));
-      return reply
-        .header('cache-control', 'no-store')
-        .send({ access_token: token.accessToken, token_type: 'Bearer', expires_in: expiresIn });
-    },
-  );
+  const handler = issueToken(client, createM2mAuthenticator(ctx.config.m2m?.clients ?? []));
+  app.post(`${API_PREFIX}/m2m/token`, { onRequest: limit }, handler);
 }
