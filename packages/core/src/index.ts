@@ -34,7 +34,13 @@ export {
   type CacheStore,
   type MemoryStoreOptions,
 } from './cache.js';
-export { type FetchLike } from './http.js';
+export {
+  idpFetch,
+  parseJsonObject,
+  type FetchLike,
+  type HttpOptions,
+  type IdpResponse,
+} from './http.js';
 export { createDiscovery, type Discovery, type DiscoveryDocument } from './discovery.js';
 export {
   loadKeyFile,

@@ -1,6 +1,7 @@
 /** `/healthz` and `/readyz`: liveness of the process, readiness following the IdP. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import { probeIdp } from '../src/routes/health.js';
 import { startStack, type Stack } from './helpers.js';
 
 let idp: TestIdp;
@@ -58,6 +59,17 @@ describe('health', () => {
     } finally {
       await cached.close();
     }
+  });
+
+  it('reports the IdP unready when it sends a key set too large to read', async () => {
+    expect(await probeIdp(idp.issuer, fetch, 2_000)).toBe(true);
+    // A well-formed key set, but 2 MiB: only the body cap makes it unreadable.
+    const oversized = JSON.stringify({ keys: [], padding: 'x'.repeat(2 * 1024 * 1024) });
+    idp.faults.set('keys', { body: oversized, times: 1 });
+    expect(await probeIdp(idp.issuer, fetch, 2_000)).toBe(false);
+    idp.faults.set('discovery', { body: 'garbage', times: 1 });
+    expect(await probeIdp(idp.issuer, fetch, 2_000)).toBe(false);
+    expect(await probeIdp(`${idp.issuer}/`, fetch, 2_000)).toBe(false);
   });
 
   it('answers unknown routes with a JSON 404', async () => {

@@ -6,17 +6,14 @@
  * them. The result is reused for a short time so probes cannot hammer the IdP.
  */
 import type { FastifyInstance } from 'fastify';
-import type { FetchLike } from '@zitauth/core';
+import { idpFetch, parseJsonObject, type FetchLike, type HttpOptions } from '@zitauth/core';
 import type { GatewayContext } from '../context.js';
 
-async function getJson(url: string, fetchImpl: FetchLike, timeoutMs: number): Promise<unknown> {
-  const response = await fetchImpl(url, {
-    headers: { accept: 'application/json' },
-    redirect: 'manual',
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+/** A JSON object from the IdP, with core's timeout, body cap and no redirects. */
+async function getJson(url: string, http: HttpOptions): Promise<Record<string, unknown>> {
+  const response = await idpFetch(url, { headers: { accept: 'application/json' } }, http);
   if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-  return response.json();
+  return parseJsonObject(response.body);
 }
 
 /** True when the IdP answers with the expected discovery document and a key set. */
@@ -25,17 +22,12 @@ export async function probeIdp(
   fetchImpl: FetchLike,
   timeoutMs: number,
 ): Promise<boolean> {
+  const http: HttpOptions = { fetch: fetchImpl, timeoutMs };
   try {
-    const document = (await getJson(
-      `${issuer}/.well-known/openid-configuration`,
-      fetchImpl,
-      timeoutMs,
-    )) as { issuer?: unknown; jwks_uri?: unknown } | null;
-    if (document?.issuer !== issuer || typeof document.jwks_uri !== 'string') return false;
-    const keys = (await getJson(document.jwks_uri, fetchImpl, timeoutMs)) as {
-      keys?: unknown;
-    } | null;
-    return Array.isArray(keys?.keys);
+    const document = await getJson(`${issuer}/.well-known/openid-configuration`, http);
+    if (document['issuer'] !== issuer || typeof document['jwks_uri'] !== 'string') return false;
+    const keys = await getJson(document['jwks_uri'], http);
+    return Array.isArray(keys['keys']);
   } catch {
     return false;
   }
