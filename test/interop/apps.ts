@@ -9,6 +9,7 @@ import Fastify from 'fastify';
 import Koa from 'koa';
 import Router from '@koa/router';
 import request from 'supertest';
+import { onTestFinished } from 'vitest';
 import type { AuthContext, VerifierOptions } from '@zitauth/core';
 import * as zexpress from '@zitauth/express';
 import * as zkoa from '@zitauth/koa';
@@ -133,6 +134,13 @@ export async function startApi(adapter: AdapterName, options: VerifierOptions): 
   if (adapter === 'express') return expressApi(options);
   if (adapter === 'koa') return koaApi(options);
   return fastifyApi(options);
+}
+
+/** Starts an API for the running test; it is closed when the test ends. */
+export async function testApi(adapter: AdapterName, options: VerifierOptions): Promise<Api> {
+  const started = await startApi(adapter, options);
+  onTestFinished(() => started.close());
+  return started;
 }
 
 /** The `WWW-Authenticate` value of an `invalid_token` refusal. */

@@ -5,9 +5,9 @@
  * key file (assertion `aud` = the issuer). A token revoked at the provider (RFC 7009) is
  * refused once the cached answer runs out, on an injected clock rather than a timer.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifierOptions } from '@zitauth/core';
-import { ADAPTERS, invalidToken, startApi, type AdapterName, type Api } from './apps.js';
+import { ADAPTERS, invalidToken, testApi, type AdapterName, type Api } from './apps.js';
 import { login } from './login.js';
 import {
   ADA,
@@ -29,14 +29,8 @@ afterAll(async () => {
   await provider.close();
 });
 
-async function api(adapter: AdapterName, options: Partial<VerifierOptions>): Promise<Api> {
-  const started = await startApi(adapter, {
-    issuer: provider.issuer,
-    audience: RESOURCES.opaque,
-    ...options,
-  });
-  onTestFinished(() => started.close());
-  return started;
+function api(adapter: AdapterName, options: Partial<VerifierOptions> = {}): Promise<Api> {
+  return testApi(adapter, { issuer: provider.issuer, audience: RESOURCES.opaque, ...options });
 }
 
 /** A clock the test moves by hand. */

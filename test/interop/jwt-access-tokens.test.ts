@@ -10,7 +10,7 @@ import { CompactSign, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createVerifier, type VerifierOptions } from '@zitauth/core';
 import { startTestIdp } from '@zitauth/testing';
-import { ADAPTERS, invalidToken, startApi, type AdapterName, type Api } from './apps.js';
+import { ADAPTERS, invalidToken, testApi, type AdapterName, type Api } from './apps.js';
 import { login } from './login.js';
 import { ADA, M2M, RESOURCES, WEB, startProvider, type InteropProvider } from './provider.js';
 
@@ -23,14 +23,8 @@ afterAll(async () => {
   await provider.close();
 });
 
-async function api(adapter: AdapterName, options: Partial<VerifierOptions> = {}): Promise<Api> {
-  const started = await startApi(adapter, {
-    issuer: provider.issuer,
-    audience: RESOURCES.rs256,
-    ...options,
-  });
-  onTestFinished(() => started.close());
-  return started;
+function api(adapter: AdapterName, options: Partial<VerifierOptions> = {}): Promise<Api> {
+  return testApi(adapter, { issuer: provider.issuer, audience: RESOURCES.rs256, ...options });
 }
 
 /** The provider's token re-signed with its own RS256 key, header as ZITADEL writes it. */

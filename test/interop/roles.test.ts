@@ -4,9 +4,9 @@
  * option reads either (a claim name, or a mapper), and `requireRoles` guards a route
  * with them through every adapter. Without the option, only ZITADEL's claims count.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Roles, TokenClaims, VerifierOptions } from '@zitauth/core';
-import { ADAPTERS, startApi, type AdapterName, type Api } from './apps.js';
+import { ADAPTERS, testApi, type AdapterName, type Api } from './apps.js';
 import { login } from './login.js';
 import {
   INTROSPECT_BASIC,
@@ -26,14 +26,8 @@ afterAll(async () => {
   await provider.close();
 });
 
-async function api(adapter: AdapterName, options: Partial<VerifierOptions>): Promise<Api> {
-  const started = await startApi(adapter, {
-    issuer: provider.issuer,
-    audience: RESOURCES.rs256,
-    ...options,
-  });
-  onTestFinished(() => started.close());
-  return started;
+function api(adapter: AdapterName, options: Partial<VerifierOptions> = {}): Promise<Api> {
+  return testApi(adapter, { issuer: provider.issuer, audience: RESOURCES.rs256, ...options });
 }
 
 /** Keycloak's realm roles (`realm_access.roles`), as roles held in no organisation. */
