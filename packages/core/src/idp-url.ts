@@ -8,7 +8,8 @@ import { ZitauthConfigError } from './errors.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
 
-function isLoopback(hostname: string): boolean {
+/** True for hosts whose traffic never leaves the machine: localhost, `*.localhost`, 127/8, ::1. */
+export function isLoopbackHost(hostname: string): boolean {
   return (
     LOOPBACK_HOSTS.has(hostname) ||
     hostname.endsWith('.localhost') ||
@@ -36,7 +37,7 @@ export function checkIdpUrl(value: unknown, name: string, allowInsecureHttp = fa
       { cause },
     );
   }
-  const httpAllowed = allowInsecureHttp || isLoopback(url.hostname);
+  const httpAllowed = allowInsecureHttp || isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && httpAllowed)) {
     throw new ZitauthConfigError(
       `zitauth: ${name} must use https (plain http is only accepted for localhost, or with allowInsecureHttp: true), got ${url.protocol}//${url.host}`,

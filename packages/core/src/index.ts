@@ -79,3 +79,4 @@ export {
   type RoleGuardOptions,
   type ScopeGuardOptions,
 } from './adapter-kit.js';
+export { checkIdpUrl, isLoopbackHost } from './idp-url.js';

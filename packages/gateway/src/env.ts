@@ -5,7 +5,7 @@
  * against an embedded test IdP, but half a ZITADEL configuration never silently falls
  * back to it. See `.env.example` for every variable.
  */
-import type { IntrospectionAuth } from '@zitauth/core';
+import { isLoopbackHost, type IntrospectionAuth } from '@zitauth/core';
 import { parseM2mClients, type M2mClient } from './m2m-clients.js';
 import type { GatewayOptions } from './options.js';
 import { parseOrigin } from './origins.js';
@@ -82,8 +82,7 @@ function readIssuer(value: string): string {
   } catch {
     throw new EnvConfigError('ZITADEL_ISSUER', 'must be a URL such as https://acme.zitadel.cloud');
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new EnvConfigError('ZITADEL_ISSUER', 'must use https (http only for localhost)');
   }
   // Tokens carry the issuer byte for byte; ZITADEL's has no trailing slash.

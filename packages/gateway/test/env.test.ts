@@ -86,6 +86,14 @@ describe('readEnvConfig', () => {
     expect(config.common.trustProxy).toBe(1);
   });
 
+  it('accepts a plain-http issuer on any loopback host core accepts', () => {
+    for (const issuer of ['http://127.0.0.2:8080', 'http://zitadel.localhost:8080']) {
+      expect(readEnvConfig({ ...ZITADEL, ZITADEL_ISSUER: issuer }).zitadel).toMatchObject({
+        issuer,
+      });
+    }
+  });
+
   it.each([
     ['ZITADEL_ISSUER', { ZITADEL_PROJECT_ID: '1' }, /required when ZITADEL_PROJECT_ID is set/],
     [
