@@ -17,7 +17,7 @@
  *   they went stale. Without usable keys the caller gets `UpstreamError`, never
  *   `invalid_token`: a healthy token must not look bad because the IdP is down.
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject as NodeKeyObject } from 'node:crypto';
 import {
   importJWK,
   type CryptoKey,
@@ -47,6 +47,11 @@ export interface KeySet {
     protectedHeader: JWSHeaderParameters,
     token: FlattenedJWSInput,
   ) => Promise<CryptoKey | KeyObject>;
+  /**
+   * The same key as `getKey` (same selection, refetch and stale rules) as a `node:crypto`
+   * `KeyObject`, built once per key, for the synchronous signature check.
+   */
+  getKeyObject: (protectedHeader: JWSHeaderParameters) => Promise<NodeKeyObject>;
   /** Fetches the key set now (sharing a fetch already in flight). Rejects with `UpstreamError`. */
   refresh(): Promise<void>;
 }
@@ -81,7 +86,12 @@ export function isSupportedAlgorithm(alg: unknown): alg is string {
 interface KeyEntry {
   readonly jwk: JWK;
   readonly imports: Map<string, Promise<CryptoKey | undefined>>;
+  /** The `node:crypto` key, built on first use; null when it cannot be built. */
+  keyObject?: NodeKeyObject | null;
 }
+
+/** How a selected entry becomes a usable key of one kind; undefined skips the entry. */
+type Importer<K> = (entry: KeyEntry, alg: string) => K | undefined | Promise<K | undefined>;
 
 /** One successfully fetched key set. */
 interface Snapshot {
@@ -193,21 +203,34 @@ function importFor(entry: KeyEntry, alg: string): Promise<CryptoKey | undefined>
   return imported;
 }
 
+/** The entry's `KeyObject`, built once; a key that cannot be built is skipped, not fatal. */
+function keyObjectOf(entry: KeyEntry): NodeKeyObject | undefined {
+  if (entry.keyObject === undefined) {
+    try {
+      entry.keyObject = createPublicKey({ key: entry.jwk as JsonWebKey, format: 'jwk' });
+    } catch {
+      entry.keyObject = null;
+    }
+  }
+  return entry.keyObject ?? undefined;
+}
+
 /**
  * Picks the key for a token: by `kid` when the token names one; without a `kid`, only
  * when exactly one key fits the algorithm (guessing among several would be arbitrary).
  */
-async function selectKey(
+async function selectKey<K>(
   keys: readonly KeyEntry[],
   alg: string,
   kid: string | undefined,
-): Promise<CryptoKey | undefined> {
+  load: Importer<K>,
+): Promise<K | undefined> {
   const candidates = keys.filter(
     (entry) => fitsAlgorithm(entry.jwk, alg) && (kid === undefined || entry.jwk.kid === kid),
   );
   if (kid === undefined && candidates.length !== 1) return undefined;
   for (const entry of candidates) {
-    const key = await importFor(entry, alg);
+    const key = await load(entry, alg);
     if (key !== undefined) return key;
   }
   return undefined;
@@ -355,12 +378,13 @@ async function keysAfterMiss(state: State): Promise<Snapshot | undefined> {
   return fetchOwn(state);
 }
 
-async function getKey(state: State, header: JWSHeaderParameters): Promise<CryptoKey> {
+async function getKey<K>(state: State, header: JWSHeaderParameters, load: Importer<K>): Promise<K> {
   const { alg, kid } = readHeader(header);
-  const first = await selectKey((await currentKeys(state)).keys, alg, kid);
+  const first = await selectKey((await currentKeys(state)).keys, alg, kid, load);
   if (first !== undefined) return first;
   const refetched = await keysAfterMiss(state);
-  const second = refetched === undefined ? undefined : await selectKey(refetched.keys, alg, kid);
+  const second =
+    refetched === undefined ? undefined : await selectKey(refetched.keys, alg, kid, load);
   if (second === undefined) throw new InvalidTokenError('ERR_ZITAUTH_KEY_NOT_FOUND');
   return second;
 }
@@ -383,7 +407,8 @@ export function createKeySet(options: KeySetOptions): KeySet {
     failure: undefined,
   };
   return {
-    getKey: (header) => getKey(state, header),
+    getKey: (header) => getKey(state, header, importFor),
+    getKeyObject: (header) => getKey(state, header, keyObjectOf),
     refresh: async () => {
       await fetchOwn(state);
     },

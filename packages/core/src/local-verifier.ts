@@ -1,7 +1,8 @@
 /**
- * Local verification of JWT access tokens: header pre-checks, signature (jose
- * `compactVerify` with keys from the key set), refusal of ID tokens, the optional
- * RFC 9068 profile, then the shared claim checks.
+ * Local verification of JWT access tokens: header pre-checks, signature (`node:crypto`
+ * with keys from the key set, see `jws-signature.ts`; jose `compactVerify` as the
+ * reference), refusal of ID tokens, the optional RFC 9068 profile, then the shared
+ * claim checks.
  *
  * The algorithm is checked against an asymmetric-only allowlist before any key is
  * looked up, so `alg: none`, HMAC tokens (including HS256 "signed" with the IdP's public
@@ -16,6 +17,7 @@ import {
   ZitauthError,
   type ZitauthErrorCode,
 } from './errors.js';
+import { verifyCompact } from './jws-signature.js';
 import { isSupportedAlgorithm, type KeySet } from './key-set.js';
 
 /** Options of {@link createLocalVerifier}. */
@@ -35,6 +37,11 @@ export interface LocalVerifierOptions {
   requireJti?: boolean;
   /** Clock in epoch milliseconds. */
   now: () => number;
+  /**
+   * Who checks signatures: `node:crypto` (synchronous, the default) or jose, the
+   * reference the differential test compares it with. @default 'node:crypto'
+   */
+  signatures?: 'node:crypto' | 'jose';
 }
 
 /** Verifies one compact JWT and resolves its payload. Rejects with a `ZitauthError`. */
@@ -146,20 +153,34 @@ function allowlist(algorithms: readonly string[]): ReadonlySet<string> {
   return new Set(algorithms);
 }
 
+/** The signature step: the payload bytes of a token whose header passed the pre-checks. */
+type SignatureCheck = (token: string, header: Record<string, unknown>) => Promise<Uint8Array>;
+
+function signatureCheck(
+  keySet: KeySet,
+  allowed: ReadonlySet<string>,
+  which: LocalVerifierOptions['signatures'] = 'node:crypto',
+): SignatureCheck {
+  if (which === 'node:crypto') {
+    return (token, header) => verifyCompact(token, header, keySet.getKeyObject, allowed);
+  }
+  // jose gets the allowlist too, so the check holds even if the pre-check is bypassed.
+  const verifyOptions = { algorithms: [...allowed] };
+  return async (token) => (await compactVerify(token, keySet.getKey, verifyOptions)).payload;
+}
+
 /**
  * Builds the local JWT check: pre-checks, signature, access-token shape, then claims.
  * Throws `ZitauthConfigError` at once for an empty or non-asymmetric allowlist.
  */
 export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify {
   const allowed = allowlist(options.algorithms);
-  // jose gets the allowlist too, so the check holds even if the pre-check is bypassed.
-  const verifyOptions = { algorithms: [...allowed] };
+  const signed = signatureCheck(options.keySet, allowed, options.signatures);
   return async (token) => {
     const header = preflight(token, allowed);
     let payload: Record<string, unknown>;
     try {
-      const result = await compactVerify(token, options.keySet.getKey, verifyOptions);
-      payload = parseJsonObject(result.payload);
+      payload = parseJsonObject(await signed(token, header));
     } catch (error) {
       throw translateJoseError(error);
     }

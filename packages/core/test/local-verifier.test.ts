@@ -99,6 +99,7 @@ interface SetupOptions {
   strictJwtProfile?: boolean;
   algorithms?: readonly string[];
   fetch?: (url: string | URL, init?: RequestInit) => Promise<Response>;
+  signatures?: 'node:crypto' | 'jose';
 }
 
 function setup(keys: JWK[], options: SetupOptions = {}) {
@@ -120,6 +121,7 @@ function setup(keys: JWK[], options: SetupOptions = {}) {
     algorithms: options.algorithms ?? ALL_ALGORITHMS,
     strictJwtProfile: options.strictJwtProfile ?? false,
     now: () => NOW,
+    ...(options.signatures === undefined ? {} : { signatures: options.signatures }),
   });
   return { verify, served };
 }
@@ -196,7 +198,7 @@ describe('createLocalVerifier: signatures', () => {
 
   it('keeps jose errors as cause and never passes their messages on', async () => {
     const impostor = { ...(await signer('RS256')), kid: rs.kid };
-    const { verify } = setup([rs.jwk]);
+    const { verify } = setup([rs.jwk], { signatures: 'jose' });
     const failure = verify(await sign(impostor));
     await expect(failure).rejects.toMatchObject({
       message: 'The access token signature is invalid',
