@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const packages = ['core', 'express', 'koa', 'fastify'];
+const packages = ['core', 'express', 'koa', 'fastify', 'redis'];
 
 /** Runs `script` in a plain CommonJS node process at the repository root; returns stdout. */
 function node(script: string): string {
@@ -32,6 +32,7 @@ describe('require() of the built packages', () => {
     ['@zitauth/express', ['auth', 'getAuth', 'requireRoles', 'requireScopes', 'errorHandler']],
     ['@zitauth/koa', ['auth', 'getAuth', 'requireRoles', 'requireCheck', 'errorHandler']],
     ['@zitauth/fastify', ['zitauth', 'protect', 'errorHandler', 'default']],
+    ['@zitauth/redis', ['createRedisStore', 'createRedisKeyValueStore', 'RedisUnavailableError']],
   ])('loads %s with its exports', (name, names) => {
     const keys = node(`console.log(JSON.stringify(Object.keys(require(${JSON.stringify(name)}))))`);
     expect(JSON.parse(keys)).toEqual(expect.arrayContaining(names));

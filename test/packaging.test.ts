@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const PACKAGES = ['core', 'express', 'koa', 'fastify', 'testing', 'gateway'];
+const PACKAGES = ['core', 'express', 'koa', 'fastify', 'testing', 'gateway', 'redis'];
 
 interface Manifest {
   name: string;

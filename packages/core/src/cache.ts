@@ -7,12 +7,26 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
+/** What a cache miss loads: the value, and how long it may be kept in milliseconds (≤ 0: not kept). */
+export interface CacheFill<V> {
+  value: V;
+  ttlMs: number;
+}
+
 /** A key-value store with per-entry time to live. Methods may be sync or async. */
 export interface CacheStore<V = unknown> {
   get(key: string): V | undefined | Promise<V | undefined>;
   /** Stores `value` for `ttlMs` milliseconds (always > 0). */
   set(key: string, value: V, ttlMs: number): void | Promise<void>;
   delete(key: string): void | Promise<void>;
+  /**
+   * Optional: fills a missed `key` by running `load` once for every process sharing the
+   * store (a shared store's lock lets the others wait for the value the first one stores).
+   * Stores the value when `ttlMs` > 0 and returns it. It rejects only with `load`'s own
+   * error: a store fault must fall back to running `load`. Without it, core shares one
+   * load per process and stores the result with `set`.
+   */
+  fill?(key: string, load: () => Promise<CacheFill<V>>): Promise<V>;
 }
 
 /** Options of {@link createMemoryStore}. */

@@ -31,6 +31,7 @@ export { ASYMMETRIC_ALGORITHMS } from './options.js';
 export {
   createMemoryStore,
   tokenCacheKey,
+  type CacheFill,
   type CacheStore,
   type MemoryStoreOptions,
 } from './cache.js';

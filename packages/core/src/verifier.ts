@@ -6,7 +6,13 @@
  * claims are re-checked on every hit, so an entry can never outlive its token's validity.
  */
 import { createHash } from 'node:crypto';
-import { createMemoryStore, createSingleFlight, tokenCacheKey, type CacheStore } from './cache.js';
+import {
+  createMemoryStore,
+  createSingleFlight,
+  tokenCacheKey,
+  type CacheFill,
+  type CacheStore,
+} from './cache.js';
 import { checkClaims, type ClaimPolicy } from './claim-checks.js';
 import { createRolesSource, toAuthContext, type RolesSource } from './claims.js';
 import { createDiscovery } from './discovery.js';
@@ -130,7 +136,7 @@ function ttlOf(result: CachedResult, config: ResolvedOptions): number {
 
 /** A store that never fails a request: a broken shared cache degrades to a miss. */
 function safeStore(store: CacheStore<CachedResult>) {
-  return {
+  const safe = {
     async get(key: string): Promise<CachedResult | undefined> {
       try {
         return await store.get(key);
@@ -146,7 +152,15 @@ function safeStore(store: CacheStore<CachedResult>) {
         // A failed write only costs a later cache miss.
       }
     },
+    /** Loads a missed entry, fleet-wide once when the store can (see `CacheStore.fill`). */
+    async fill(key: string, load: () => Promise<CacheFill<CachedResult>>): Promise<CachedResult> {
+      if (store.fill !== undefined) return store.fill(key, load);
+      const { value, ttlMs } = await load();
+      await safe.set(key, value, ttlMs);
+      return value;
+    },
   };
+  return safe;
 }
 
 /** Builds a verifier. Throws `ZitauthConfigError` synchronously on a configuration mistake. */
@@ -181,11 +195,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const key = tokenCacheKey(prefix, token);
     const cached = await store.get(key);
     if (cached !== undefined) return cached;
-    return shared(key, async () => {
-      const result = await check(token);
-      await store.set(key, result, ttlOf(result, config));
-      return result;
-    });
+    return shared(key, () =>
+      store.fill(key, async () => {
+        const result = await check(token);
+        return { value: result, ttlMs: ttlOf(result, config) };
+      }),
+    );
   }
 
   // The in-memory store hands back the same entry object on every hit, so the frozen

@@ -484,6 +484,32 @@ describe('caching', () => {
     });
   });
 
+  it("fills a miss through the store's fill, with a time to live bounded by exp", async () => {
+    const fills: { key: string; ttlMs: number }[] = [];
+    const v = verifier({
+      cache: {
+        maxTtlMs: 30_000,
+        store: {
+          get: () => undefined,
+          set: () => undefined,
+          delete: () => undefined,
+          fill: async (key, load) => {
+            const { value, ttlMs } = await load();
+            fills.push({ key, ttlMs });
+            return value;
+          },
+        },
+      },
+    });
+    const token = await idp.mintAccessToken({ subject: 'filled' });
+    const [a, b] = await Promise.all([v.verify(token), v.verify(token)]);
+    expect([a.subject, b.subject]).toEqual(['filled', 'filled']);
+    expect(fills).toHaveLength(1);
+    expect(fills[0]!.key).toMatch(/^zitauth:[\w-]+:[\w-]{43}$/);
+    expect(fills[0]!.ttlMs).toBeGreaterThan(0);
+    expect(fills[0]!.ttlMs).toBeLessThanOrEqual(30_000);
+  });
+
   it('aborts IdP calls in flight on close', async () => {
     idp.faults.set('discovery', { latencyMs: 5_000 });
     const v = verifier();
