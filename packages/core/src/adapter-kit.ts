@@ -8,12 +8,14 @@
 import type { IncomingMessage } from 'node:http';
 import {
   requireCheck,
+  requireIssuer,
   requireRoles,
   requireScopes,
   type AuthCheck,
   type Match,
 } from './authorize.js';
 import { ZitauthConfigError } from './errors.js';
+import { createMultiIssuerVerifier, type MultiIssuerOptions } from './multi-issuer.js';
 import type { AuthContext, TokenRequest, Verifier, VerifierOptions } from './types.js';
 import { createVerifier } from './verifier.js';
 
@@ -26,8 +28,12 @@ export interface AdapterOptions {
   authRequired?: boolean;
 }
 
-/** Verifier options, or `{ verifier }` to share one verifier, plus the adapter's options. */
-export type AuthOptions = (VerifierOptions | { verifier: Verifier }) & AdapterOptions;
+/**
+ * Verifier options, several issuers (`{ issuers: [...] }`), or `{ verifier }` to share one
+ * verifier, plus the adapter's options.
+ */
+export type AuthOptions = (VerifierOptions | MultiIssuerOptions | { verifier: Verifier }) &
+  AdapterOptions;
 
 /** A verifier and how an adapter uses it. */
 export interface ResolvedAuth {
@@ -63,6 +69,9 @@ export function resolveAuthOptions(options: AuthOptions | Verifier, what = 'auth
   if (isVerifier(options)) return { verifier: options, required: true, owned: false };
   const { authRequired, ...rest } = options;
   const required = booleanOption(authRequired, 'authRequired', true);
+  if ('issuers' in rest) {
+    return { verifier: createMultiIssuerVerifier(rest), required, owned: true };
+  }
   if (!('verifier' in rest)) return { verifier: createVerifier(rest), required, owned: true };
   if (!isVerifier(rest.verifier)) {
     throw new ZitauthConfigError('zitauth: verifier must come from createVerifier()');
@@ -105,7 +114,10 @@ export function nodeTokenRequest(
   query?: unknown,
   body?: unknown,
 ): TokenRequest {
-  const request: TokenRequest = { authorization: headerValues(message, 'authorization') };
+  const request: TokenRequest = {
+    authorization: headerValues(message, 'authorization'),
+    headers: message.headers,
+  };
   const fromQuery = strings(field(query, 'access_token'));
   if (fromQuery !== undefined) request.query = fromQuery;
   const fromBody = strings(field(body, 'access_token'));
@@ -204,6 +216,11 @@ export function scopeGuard<R>(
   return toGuard(
     requireScopes(scopes, options.match === undefined ? {} : { match: options.match }),
   );
+}
+
+/** A guard: the caller must have been verified by one of `issuers` (403 otherwise). */
+export function issuerGuard<R>(issuers: string | readonly string[]): Guard<R> {
+  return toGuard(requireIssuer(issuers));
 }
 
 /** A guard: `predicate` (sync or async) must return exactly `true` (403 otherwise). */

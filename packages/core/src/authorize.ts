@@ -122,6 +122,20 @@ export function requireScopes(
 }
 
 /**
+ * A check that the caller was verified by one of `issuers` (exact issuer URLs), for an
+ * API trusting several: a valid token from another trusted issuer gets 403.
+ */
+export function requireIssuer(issuers: string | readonly string[]): AuthCheck {
+  const list = toList(issuers, 'requireIssuer');
+  return (maybeAuth, context) => {
+    const auth = authenticated(maybeAuth, context);
+    if (!list.includes(auth.issuer)) {
+      throw new InsufficientScopeError({ realm: context?.realm ?? 'api' });
+    }
+  };
+}
+
+/**
  * A check from your own predicate, sync or async. Only exactly `true` allows: a forgotten
  * `await` (a promise is truthy) or a truthy non-boolean must never grant access.
  */

@@ -4,6 +4,13 @@
  * `authenticate(request)`; adapters for Express, Koa and Fastify wrap exactly this.
  */
 export { createVerifier, isCompactJws } from './verifier.js';
+export {
+  createMultiIssuerVerifier,
+  type IssuerOptions,
+  type MultiIssuerOptions,
+  type MultiIssuerVerifier,
+  type OpaqueIssuerResolver,
+} from './multi-issuer.js';
 export * from './errors.js';
 export * from './types.js';
 export {
@@ -12,6 +19,7 @@ export {
   hasRole,
   hasScope,
   requireCheck,
+  requireIssuer,
   requireRoles,
   requireScopes,
   roleOrganizations,
@@ -67,6 +75,7 @@ export {
   checkGuard,
   headerValues,
   isVerifier,
+  issuerGuard,
   nodeTokenRequest,
   resolveAuthOptions,
   roleGuard,

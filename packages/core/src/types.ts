@@ -174,6 +174,11 @@ export interface TokenRequest {
   query?: string | readonly string[] | undefined;
   /** The `access_token` form body field value(s), if any. */
   body?: string | readonly string[] | undefined;
+  /**
+   * The request's headers (Node's `req.headers`), for a multi-issuer `opaqueIssuer`
+   * resolver that routes by host or tenant. Token extraction never reads them.
+   */
+  headers?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
 }
 
 /** A configured verifier: build once, use for every request. */

@@ -6,6 +6,7 @@
 import type { Request, RequestHandler } from 'express';
 import {
   checkGuard,
+  issuerGuard,
   roleGuard,
   scopeGuard,
   type AuthContext,
@@ -52,6 +53,11 @@ export function requireScopes(
   options: RequireScopesOptions = {},
 ): RequestHandler {
   return handler(scopeGuard(scopes, options));
+}
+
+/** Allows callers verified by one of `issuers` (exact issuer URLs; 403 otherwise). */
+export function requireIssuer(issuers: string | readonly string[]): RequestHandler {
+  return handler(issuerGuard(issuers));
 }
 
 /** Allows callers for whom `predicate` (sync or async) returns exactly `true` (403 otherwise). */

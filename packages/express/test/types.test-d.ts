@@ -4,10 +4,12 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { expectTypeOf } from 'vitest';
 import {
   auth,
+  createMultiIssuerVerifier,
   createVerifier,
   errorHandler,
   getAuth,
   requireCheck,
+  requireIssuer,
   requireRoles,
   requireScopes,
   type AuthContext,
@@ -56,3 +58,18 @@ requireRoles('admin', { org: 'orgId' });
 requireScopes('a', { org: { param: 'orgId' } });
 // @ts-expect-error: the predicate returns a boolean
 requireCheck((caller) => caller.subject);
+
+// Several issuers: the same middleware from `issuers`, and a guard naming one of them.
+const issuers = [
+  { issuer, projectId: '1' },
+  { issuer: 'https://b.example', audience: 'api' },
+];
+expectTypeOf(
+  auth({ issuers, opaqueIssuer: (r) => r.headers?.['host'] as string }),
+).toEqualTypeOf<AuthMiddleware>();
+expectTypeOf(auth).toBeCallableWith(createMultiIssuerVerifier({ issuers }));
+expectTypeOf(requireIssuer([issuer, 'https://b.example'])).toEqualTypeOf<RequestHandler>();
+// @ts-expect-error: realm is set once, beside issuers
+auth({ issuers: [{ issuer, projectId: '1', realm: 'x' }] });
+// @ts-expect-error: issuers are URLs
+requireIssuer(42);

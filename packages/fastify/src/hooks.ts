@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   checkGuard,
+  issuerGuard,
   nodeTokenRequest,
   roleGuard,
   scopeGuard,
@@ -64,6 +65,9 @@ export function guards(realm: string) {
     },
     requireCheck(predicate: (auth: AuthContext) => boolean | Promise<boolean>): ZitauthHook {
       return hook(checkGuard(predicate), realm);
+    },
+    requireIssuer(issuers: string | readonly string[]): ZitauthHook {
+      return hook(issuerGuard(issuers), realm);
     },
   };
 }

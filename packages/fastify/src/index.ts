@@ -11,6 +11,7 @@ export { errorHandler } from './error-handler.js';
 export type { OrgSource, RequireRolesOptions, RequireScopesOptions, ZitauthHook } from './hooks.js';
 export type { AdapterOptions, AuthOptions } from './options.js';
 export {
+  createMultiIssuerVerifier,
   createVerifier,
   hasAllRoles,
   hasAnyRole,
@@ -25,6 +26,9 @@ export {
   ZitauthConfigError,
   ZitauthError,
   type AuthContext,
+  type IssuerOptions,
+  type MultiIssuerOptions,
+  type MultiIssuerVerifier,
   type Verifier,
   type VerifierOptions,
 } from '@zitauth/core';

@@ -32,6 +32,8 @@ declare module 'fastify' {
     requireScopes(scopes: string | readonly string[], options?: RequireScopesOptions): ZitauthHook;
     /** `preHandler` hook: `predicate` must return `true` (403 otherwise); may be async. */
     requireCheck(predicate: (auth: AuthContext) => boolean | Promise<boolean>): ZitauthHook;
+    /** `preHandler` hook: the caller must have been verified by one of `issuers` (403 otherwise). */
+    requireIssuer(issuers: string | readonly string[]): ZitauthHook;
   }
 }
 
@@ -45,10 +47,11 @@ const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, 
   app.decorateRequest('auth', null);
   app.decorate('authenticate', authenticateHook(verifier, required));
   app.decorate('authenticateOptional', authenticateHook(verifier, false));
-  const { requireRoles, requireScopes, requireCheck } = guards(verifier.realm);
+  const { requireRoles, requireScopes, requireCheck, requireIssuer } = guards(verifier.realm);
   app.decorate('requireRoles', requireRoles);
   app.decorate('requireScopes', requireScopes);
   app.decorate('requireCheck', requireCheck);
+  app.decorate('requireIssuer', requireIssuer);
   if (renderErrors) app.setErrorHandler(errorHandler());
 };
 

@@ -3,6 +3,7 @@
 import Fastify from 'fastify';
 import { expectTypeOf } from 'vitest';
 import {
+  createMultiIssuerVerifier,
   createVerifier,
   errorHandler,
   protect,
@@ -60,3 +61,16 @@ app.requireScopes('a', { match: 'some' });
 app.requireRoles('admin', { org: 'orgId' });
 // @ts-expect-error: the predicate returns a boolean
 app.requireCheck((caller) => caller.subject);
+
+// Several issuers: the plugin takes `issuers` or a multi-issuer verifier, and guards by issuer.
+const issuers = [
+  { issuer, projectId: '1' },
+  { issuer: 'https://b.example', audience: 'api' },
+];
+await app.register(zitauth, { issuers, opaqueIssuer: issuer });
+await app.register(zitauth, createMultiIssuerVerifier({ issuers }));
+expectTypeOf(app.requireIssuer([issuer, 'https://b.example'])).toEqualTypeOf<ZitauthHook>();
+// @ts-expect-error: realm is set once, beside issuers
+await app.register(zitauth, { issuers: [{ issuer, projectId: '1', realm: 'x' }] });
+// @ts-expect-error: issuers are URLs
+app.requireIssuer(42);

@@ -6,6 +6,7 @@
 import type { Context, Middleware } from 'koa';
 import {
   checkGuard,
+  issuerGuard,
   roleGuard,
   scopeGuard,
   type AuthContext,
@@ -54,6 +55,11 @@ export function requireScopes(
   options: RequireScopesOptions = {},
 ): Middleware<AuthState> {
   return middleware(scopeGuard(scopes, options));
+}
+
+/** Allows callers verified by one of `issuers` (exact issuer URLs; 403 otherwise). */
+export function requireIssuer(issuers: string | readonly string[]): Middleware<AuthState> {
+  return middleware(issuerGuard(issuers));
 }
 
 /** Allows callers for whom `predicate` (sync or async) returns exactly `true` (403 otherwise). */

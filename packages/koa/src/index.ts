@@ -6,6 +6,7 @@
 export { auth, getAuth, type AuthMiddleware, type AuthState } from './middleware.js';
 export {
   requireCheck,
+  requireIssuer,
   requireRoles,
   requireScopes,
   type OrgSource,
@@ -14,6 +15,7 @@ export {
 } from './guards.js';
 export { errorHandler } from './error-handler.js';
 export {
+  createMultiIssuerVerifier,
   createVerifier,
   hasAllRoles,
   hasAnyRole,
@@ -30,6 +32,9 @@ export {
   type AdapterOptions,
   type AuthContext,
   type AuthOptions,
+  type IssuerOptions,
+  type MultiIssuerOptions,
+  type MultiIssuerVerifier,
   type Verifier,
   type VerifierOptions,
 } from '@zitauth/core';

@@ -1,0 +1,225 @@
+/**
+ * One API trusting several issuers (regions, customers with their own ZITADEL instance,
+ * a migration from one instance to another, ZITADEL plus another provider), built as a
+ * composition: one single-issuer verifier per configured issuer, each with its own
+ * discovery, key set, introspection credentials, policy and cache, plus this dispatcher
+ * with the same `Verifier` surface.
+ *
+ * A JWT goes to the verifier of its `iss` only: the claim is read unverified to choose,
+ * then that verifier checks signature and `iss` exactly. An `iss` nobody configured is
+ * refused before any network call, so a stranger cannot make us fetch anything, and one
+ * issuer's keys never judge another's tokens. An opaque token names no issuer: it goes
+ * to exactly one issuer picked by a rule (the first with introspection credentials, or a
+ * resolver reading the request), never to every IdP in turn, which would hand a caller's
+ * credential to IdPs that never issued it.
+ */
+import { decodeJwt } from 'jose';
+import { InvalidTokenError, ZitauthConfigError, ZitauthError } from './errors.js';
+import { extractToken, type ExtractOptions } from './extract.js';
+import { resolveOptions } from './options.js';
+import type {
+  AuthContext,
+  TokenRequest,
+  TokenTransport,
+  Verifier,
+  VerifierOptions,
+} from './types.js';
+import { createVerifier, isCompactJws } from './verifier.js';
+
+/** Options set once for the whole API, not per issuer: they shape the request, not the token. */
+const SHARED_KEYS = ['realm', 'tokenTransport', 'maxTokenBytes'] as const;
+
+/** One trusted issuer: the options of `createVerifier`, minus those set once for the API. */
+export type IssuerOptions = Omit<VerifierOptions, (typeof SHARED_KEYS)[number]>;
+
+/** Picks the issuer that introspects an opaque token, from the request; `undefined` refuses it. */
+export type OpaqueIssuerResolver = (request: TokenRequest) => string | undefined;
+
+/** Options of `createMultiIssuerVerifier`. */
+export interface MultiIssuerOptions {
+  /** The trusted issuers, each with its own audience, introspection credentials and policy. */
+  issuers: readonly IssuerOptions[];
+  /**
+   * Which issuer introspects an opaque token (it names no issuer): an issuer URL from
+   * `issuers`, or a function of the request (e.g. its host or a tenant header) returning
+   * one; a result that is not a configured issuer refuses the token (401) without any
+   * IdP call. `verify(token)` passes the function an empty request.
+   * @default the first issuer with `introspection` and a mode other than 'jwt'
+   */
+  opaqueIssuer?: string | OpaqueIssuerResolver;
+  /** Realm of the `WWW-Authenticate` challenge. @default 'api' */
+  realm?: string;
+  /** Transports besides the `Authorization` header. @default header only */
+  tokenTransport?: TokenTransport;
+  /** Largest accepted token, in bytes; larger ones are refused before decoding. @default 8192 */
+  maxTokenBytes?: number;
+}
+
+/** A verifier trusting several issuers. */
+export interface MultiIssuerVerifier extends Verifier {
+  /** The first configured issuer (the `Verifier` surface has one). */
+  readonly issuer: string;
+  /** Every trusted issuer, in configured order. */
+  readonly issuers: readonly string[];
+}
+
+const TOP_LEVEL_KEYS = new Set<string>(['issuers', 'opaqueIssuer', ...SHARED_KEYS]);
+
+function fail(message: string): never {
+  throw new ZitauthConfigError(`zitauth: ${message}`);
+}
+
+/** Top-level options: a known key set, and at least one issuer object. */
+function checkShape(options: MultiIssuerOptions): readonly IssuerOptions[] {
+  if (typeof options !== 'object' || options === null) {
+    fail('createMultiIssuerVerifier needs { issuers: [{ issuer, projectId }, …] }');
+  }
+  for (const key of Object.keys(options)) {
+    if (key === 'issuer') fail('set issuer inside each entry of issuers, not beside it');
+    if (!TOP_LEVEL_KEYS.has(key)) {
+      fail(
+        `unknown option "${key.slice(0, 40)}" beside issuers; per-issuer options go inside each entry`,
+      );
+    }
+  }
+  const list = options.issuers as unknown;
+  if (!Array.isArray(list) || list.length === 0) {
+    fail('issuers must be a non-empty array of { issuer, projectId | audience, … }');
+  }
+  list.forEach((entry: unknown, index) => {
+    if (typeof entry !== 'object' || entry === null) fail(`issuers[${index}] must be an object`);
+    for (const key of SHARED_KEYS) {
+      if (key in entry) fail(`issuers[${index}].${key}: set ${key} once, beside issuers`);
+    }
+  });
+  return list as readonly IssuerOptions[];
+}
+
+/** One verifier per entry, sharing the request-level options; duplicates are refused. */
+function buildVerifiers(
+  entries: readonly IssuerOptions[],
+  shared: Pick<VerifierOptions, (typeof SHARED_KEYS)[number]>,
+): Map<string, Verifier> {
+  const byIssuer = new Map<string, Verifier>();
+  try {
+    for (const entry of entries) {
+      const verifier = createVerifier({ ...entry, ...shared });
+      if (byIssuer.has(verifier.issuer)) {
+        verifier.close();
+        fail(`issuer ${verifier.issuer} is listed twice in issuers; merge the two entries`);
+      }
+      byIssuer.set(verifier.issuer, verifier);
+    }
+  } catch (error) {
+    for (const verifier of byIssuer.values()) verifier.close();
+    throw error;
+  }
+  return byIssuer;
+}
+
+/** The issuer an entry with introspection credentials would introspect opaque tokens for. */
+function canIntrospect(entry: IssuerOptions): boolean {
+  return entry.introspection !== undefined && entry.mode !== 'jwt';
+}
+
+/** The documented opaque-token rule, checked against the configured issuers at start-up. */
+function opaqueRule(
+  option: MultiIssuerOptions['opaqueIssuer'],
+  entries: readonly IssuerOptions[],
+  known: ReadonlyMap<string, Verifier>,
+): OpaqueIssuerResolver {
+  if (typeof option === 'function') return option;
+  if (option === undefined) {
+    const first = entries.find(canIntrospect)?.issuer;
+    return () => first;
+  }
+  if (typeof option !== 'string' || !known.has(option)) {
+    fail(
+      `opaqueIssuer must be one of the configured issuers (${[...known.keys()].join(', ')}) or a function of the request`,
+    );
+  }
+  return () => option;
+}
+
+/** The `iss` of a compact JWS, read without verifying: only to choose whose keys verify it. */
+function unverifiedIssuer(token: string): unknown {
+  try {
+    return decodeJwt(token).iss;
+  } catch (cause) {
+    throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED', { cause });
+  }
+}
+
+/**
+ * Builds a verifier trusting every issuer in `options.issuers`. Throws
+ * `ZitauthConfigError` synchronously on a configuration mistake, naming the entry.
+ */
+export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIssuerVerifier {
+  const entries = checkShape(options);
+  const shared: Pick<VerifierOptions, (typeof SHARED_KEYS)[number]> = {};
+  for (const key of SHARED_KEYS)
+    if (options[key] !== undefined) Object.assign(shared, { [key]: options[key] });
+  const byIssuer = buildVerifiers(entries, shared);
+  const opaqueIssuerOf = opaqueRule(options.opaqueIssuer, entries, byIssuer);
+  const opaqueAccepted = options.opaqueIssuer !== undefined || entries.some(canIntrospect);
+  // The first entry already passed createVerifier, so resolving it again cannot throw; it
+  // yields the request-level settings with their defaults, exactly as each verifier has them.
+  const resolved = resolveOptions({ ...entries[0]!, ...shared });
+  const realm = resolved.realm;
+  const extractOptions: ExtractOptions = {
+    transport: resolved.transport,
+    maxTokenBytes: resolved.maxTokenBytes,
+    errors: { realm },
+  };
+
+  /** The verifier that owns `token`, chosen without any network call. */
+  function route(token: string, request: TokenRequest): Verifier {
+    if (Buffer.byteLength(token, 'utf8') > resolved.maxTokenBytes) {
+      throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE');
+    }
+    const jws = isCompactJws(token);
+    // Like a single verifier without introspection credentials: opaque tokens are not accepted.
+    if (!jws && !opaqueAccepted) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE');
+    const issuer = jws ? unverifiedIssuer(token) : opaqueIssuerOf(request);
+    const verifier = typeof issuer === 'string' ? byIssuer.get(issuer) : undefined;
+    if (verifier === undefined) throw new InvalidTokenError('ERR_ZITAUTH_ISSUER_MISMATCH');
+    return verifier;
+  }
+
+  async function verifyFor(token: string, request: TokenRequest): Promise<AuthContext> {
+    try {
+      if (typeof token !== 'string' || token === '') {
+        throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
+      }
+      return await route(token, request).verify(token);
+    } catch (error) {
+      if (error instanceof ZitauthError) throw error.withRealm(realm);
+      throw error;
+    }
+  }
+
+  const issuers = Object.freeze([...byIssuer.keys()]);
+  const first = byIssuer.get(issuers[0]!)!;
+
+  async function authenticate(
+    request: TokenRequest,
+    options?: { required?: boolean },
+  ): Promise<AuthContext | null> {
+    const token = extractToken(request, extractOptions);
+    // Without a token the answer (null, or a bare challenge) is the same whoever would
+    // have verified it: any issuer's verifier gives it, with the shared realm.
+    if (token === undefined) return first.authenticate(request, options);
+    return verifyFor(token, request);
+  }
+
+  return {
+    issuer: issuers[0]!,
+    issuers,
+    realm,
+    verify: (token) => verifyFor(token, {}),
+    authenticate,
+    close: () => {
+      for (const verifier of byIssuer.values()) verifier.close();
+    },
+  };
+}
