@@ -67,12 +67,30 @@ function parseInput(input: KeyFileInput, name: string): Record<string, unknown> 
   throw invalid(`${name} is not a JSON object`);
 }
 
+/**
+ * Reads a key file by path. The path and the system error go into the message, since
+ * "file not found" is the usual start-up mistake; but a value that looks like key
+ * material (a PEM pasted where a path belongs) is never echoed.
+ */
 function readKeyFileText(path: string, name: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (cause) {
-    throw invalid(`${name}: cannot read the key file at the given path`, cause);
+    const looksLikeKey = path.length > 1024 || /-----BEGIN|[\r\n]/.test(path);
+    const where = looksLikeKey
+      ? 'from the given value (it is neither JSON nor a file path)'
+      : `at ${JSON.stringify(path)}`;
+    // The system error's own message repeats the path: not kept when that is key material.
+    const message = `${name}: cannot read the key file ${where}: ${systemError(cause)}`;
+    throw invalid(message, looksLikeKey ? undefined : cause);
   }
+}
+
+/** `ENOENT: no such file or directory`: the code and the reason, without the path again. */
+function systemError(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const reason = typeof message === 'string' ? message.replace(/,[\s\S]*$/, '') : String(error);
+  return typeof code === 'string' && !reason.startsWith(code) ? `${code}: ${reason}` : reason;
 }
 
 function requireString(file: Record<string, unknown>, field: string, name: string): string {

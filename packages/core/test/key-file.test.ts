@@ -103,6 +103,22 @@ describe('loadKeyFile', () => {
     expectSameKey(loadKeyFile({ ...APPLICATION, key: PKCS8 }));
   });
 
+  it('names the path it tried and the system error when the file is missing', () => {
+    const path = join(tempDir, 'nope.json');
+    expect(() => loadKeyFile(path, 'application', 'introspection.keyFile')).toThrow(
+      `zitauth: introspection.keyFile: cannot read the key file at ${JSON.stringify(path)}: ` +
+        'ENOENT: no such file or directory',
+    );
+  });
+
+  it('never echoes key material pasted where a path belongs', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----';
+    expect(() => loadKeyFile(pem)).toThrow(
+      /^zitauth: keyFile: cannot read the key file from the given value \(it is neither JSON nor a file path\): E[A-Z]+: /,
+    );
+    expect(() => loadKeyFile(pem)).not.toThrow(/MIIEsecret|BEGIN/);
+  });
+
   it('ignores extra fields', () => {
     const withExpiry = { ...APPLICATION, expirationDate: '9999-12-31T23:59:59Z' };
     expectSameKey(loadKeyFile(withExpiry));
@@ -115,8 +131,7 @@ describe('loadKeyFile', () => {
     ['undefined', undefined, /must be a key file path/],
     ['null', null, /must be a key file path/],
     ['invalid JSON text', '{"type": "application",', /is not valid JSON/],
-    ['a missing file', join(tempDir, 'nope.json'), /cannot read the key file at the given path/],
-    ['a directory', tempDir, /cannot read the key file/],
+    ['a directory', tempDir, /cannot read the key file at ".*": EISDIR: illegal operation/],
     ['an empty object', {}, /has no "type"/],
     ['a non-string type', { ...APPLICATION, type: 1 }, /has no "type"/],
     [
