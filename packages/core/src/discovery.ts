@@ -4,8 +4,10 @@
  * document naming another issuer could point key and introspection URLs anywhere. A good
  * document is kept for `ttlMs`; a failure is not remembered, so the next call retries.
  */
-import { UpstreamError } from './errors.js';
+import type { UpstreamError } from './errors.js';
 import { idpFetch, parseJsonObject, type HttpOptions } from './http.js';
+import { traceIdpCall } from './observability/idp-calls.js';
+import { describeCause, upstreamFault } from './observability/operator-fault.js';
 
 /** The fields of a discovery document zitauth reads. */
 export interface DiscoveryDocument {
@@ -50,6 +52,38 @@ export function discoveryUrl(issuer: string): string {
   return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
 }
 
+/** A value from the IdP, quoted for a message: printable, short, so it cannot forge log lines. */
+export function quoteIdpValue(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  return JSON.stringify(clean.length > 200 ? `${clean.slice(0, 200)}…` : clean);
+}
+
+/**
+ * The issuer check failed: both values go into the message, since the difference is
+ * usually one character (a trailing slash, `localhost` for `127.0.0.1`, http for https).
+ */
+function issuerMismatch(url: string, configured: string, advertised: unknown): UpstreamError {
+  return upstreamFault(
+    'issuer-mismatch',
+    `zitauth: the discovery document at ${url} names ` +
+      (advertised === undefined ? 'no issuer' : `the issuer ${quoteIdpValue(advertised)}`) +
+      ', ' +
+      `but issuer is set to ${quoteIdpValue(configured)}; they must be equal, character for ` +
+      `character: set issuer to the IdP's value if that IdP is the right one`,
+  );
+}
+
+/** Discovery could not be read: an outage, or an issuer URL that points at no IdP. */
+function unreachable(url: string, error: unknown): UpstreamError {
+  return upstreamFault(
+    'discovery-unreachable',
+    `zitauth: the discovery document at ${url} could not be read (${describeCause(error)}); ` +
+      'check that issuer is the IdP URL and that the IdP is reachable from here',
+    error,
+  );
+}
+
 /** After a failed refresh, the last good document is reused this long before retrying. */
 const RETRY_AFTER_FAILURE_MS = 30_000;
 
@@ -60,22 +94,16 @@ export function createDiscovery(issuer: string, options: DiscoveryOptions = {}):
   let pending: Promise<DiscoveryDocument> | undefined;
 
   async function load(): Promise<DiscoveryDocument> {
-    const response = await idpFetch(
-      discoveryUrl(issuer),
-      { headers: { accept: 'application/json' } },
-      options,
-    );
-    if (response.status !== 200) {
-      throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
-        cause: new Error(`discovery answered ${response.status}`),
-      });
-    }
-    const document = parseJsonObject(response.body);
-    if (document['issuer'] !== issuer) {
-      throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
-        cause: new Error('the discovery document names another issuer than the configured one'),
-      });
-    }
+    const url = discoveryUrl(issuer);
+    const document = await traceIdpCall('discovery', url, async (note) => {
+      const response = await idpFetch(url, { headers: { accept: 'application/json' } }, options);
+      note.status = response.status;
+      if (response.status !== 200) throw new Error(`discovery answered HTTP ${response.status}`);
+      return parseJsonObject(response.body);
+    }).catch((error: unknown) => {
+      throw unreachable(url, error);
+    });
+    if (document['issuer'] !== issuer) throw issuerMismatch(url, issuer, document['issuer']);
     cached = { document: document as DiscoveryDocument, until: now() + ttlMs };
     return cached.document;
   }
@@ -99,9 +127,11 @@ export function createDiscovery(issuer: string, options: DiscoveryOptions = {}):
   async function endpoint(name: EndpointName): Promise<string> {
     const value = (await metadata())[name];
     if (typeof value !== 'string' || value === '') {
-      throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
-        cause: new Error(`the IdP does not advertise ${name}`),
-      });
+      throw upstreamFault(
+        'endpoint-missing',
+        `zitauth: the discovery document of ${issuer} does not advertise ${name}; ` +
+          'configure the endpoint explicitly, or use an IdP that offers it',
+      );
     }
     return value;
   }

@@ -63,6 +63,7 @@ export {
   createTokenClient,
   fetchUserinfo,
   TokenRequestError,
+  TokenUnavailableError,
   type RetryOptions,
   type TokenClient,
   type TokenClientOptions,
@@ -90,3 +91,4 @@ export {
   type ScopeGuardOptions,
 } from './adapter-kit.js';
 export { checkIdpUrl, isLoopbackHost } from './idp-url.js';
+export * from './observability/index.js';

@@ -10,10 +10,12 @@
  * WebCrypto key and reads the system clock, while `client-auth.ts` already signs ZITADEL's form.
  */
 import { basicAuthorization, privateKeyJwtFields } from './client-auth.js';
-import { UpstreamError, ZitauthConfigError, isZitauthError } from './errors.js';
+import { isZitauthError, ZitauthConfigError, type UpstreamError } from './errors.js';
 import { idpFetch, parseJsonObject, type HttpOptions, type IdpResponse } from './http.js';
 import { loadKeyFile } from './key-file.js';
 import { createLimiter } from './limiter.js';
+import { traceIdpCall } from './observability/idp-calls.js';
+import { describeCause, findOperatorFault, upstreamFault } from './observability/operator-fault.js';
 import type { IntrospectionAuth } from './types.js';
 
 /** Options of {@link createIntrospector}. */
@@ -92,19 +94,23 @@ function createClientAuth(
   };
 }
 
-function upstream(message: string): UpstreamError {
-  return new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause: new Error(message) });
+/**
+ * The endpoint refused our own client credentials: every token would fail, so this is
+ * the operator's to fix, and the message says where the credentials come from.
+ */
+function clientRefused(url: string, status: number): UpstreamError {
+  return upstreamFault(
+    'introspection-client-refused',
+    `zitauth: introspection refused the client credentials (HTTP ${status} from ${url}); ` +
+      'check introspection.clientId and clientSecret (or keyFile): they belong to the API ' +
+      'application of your project in the ZITADEL console',
+  );
 }
 
 /** Maps the endpoint's answer to claims or null; anything untrustworthy is an upstream fault. */
 function readIntrospectionResponse(response: IdpResponse): Record<string, unknown> | null {
-  if (response.status === 401 || response.status === 403) {
-    throw upstream(
-      `introspection client authentication failed — check clientId/secret or key file (HTTP ${response.status})`,
-    );
-  }
   if (response.status !== 200) {
-    throw upstream(`the introspection endpoint answered HTTP ${response.status}`);
+    throw new Error(`the introspection endpoint answered HTTP ${response.status}`);
   }
   const body = parseJsonObject(response.body);
   // RFC 7662 §2.2: `active` is a boolean; "true", 1 or a missing field never count as active.
@@ -116,6 +122,18 @@ function readIntrospectionResponse(response: IdpResponse): Record<string, unknow
     return { ...body, sub: body['client_id'] };
   }
   return body;
+}
+
+/** One introspection POST, traced; a refusal of our credentials is reported as such. */
+async function post(url: string, init: RequestInit, http: HttpOptions) {
+  return traceIdpCall('introspection', url, async (note) => {
+    const response = await idpFetch(url, init, http);
+    note.status = response.status;
+    if (response.status === 401 || response.status === 403) {
+      throw clientRefused(url, response.status);
+    }
+    return readIntrospectionResponse(response);
+  });
 }
 
 function checkOptions(options: IntrospectorOptions): void {
@@ -141,20 +159,21 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
     };
+    let url: string | undefined;
     try {
-      const url = await endpoint();
+      url = await endpoint();
       await authenticate(form, headers);
-      const response = await idpFetch(
-        url,
-        { method: 'POST', headers, body: form.toString() },
-        http,
-      );
-      return readIntrospectionResponse(response);
+      return await post(url, { method: 'POST', headers, body: form.toString() }, http);
     } catch (error) {
-      // Unexpected failures (a throwing resolver, a signing fault) are still "cannot check now".
-      throw isZitauthError(error)
-        ? error
-        : new UpstreamError('ERR_ZITAUTH_UPSTREAM', { cause: error });
+      // The resolver (discovery) reports its own faults, and so does a refused credential.
+      if (findOperatorFault(error) !== undefined) throw error;
+      if (url === undefined && isZitauthError(error)) throw error;
+      throw upstreamFault(
+        'introspection-unreachable',
+        `zitauth: the introspection endpoint ${url ?? '(not resolved)'} could not be used ` +
+          `(${describeCause(error)}); check that the IdP is reachable from here`,
+        error,
+      );
     }
   }
 

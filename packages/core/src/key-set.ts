@@ -28,6 +28,8 @@ import {
 } from 'jose';
 import { InvalidTokenError, UpstreamError, ZitauthConfigError } from './errors.js';
 import { cacheControlMaxAge, idpFetch, parseJsonObject, type HttpOptions } from './http.js';
+import { traceIdpCall } from './observability/idp-calls.js';
+import { describeCause, upstreamFault } from './observability/operator-fault.js';
 import type { JwksOptions } from './types.js';
 
 /** Options of {@link createKeySet}. */
@@ -284,19 +286,35 @@ function freshnessMs(config: Settings, cacheControl: string | null): number {
 }
 
 async function load(state: State): Promise<Snapshot> {
-  const response = await idpFetch(
-    await state.jwksUri(),
-    { headers: { accept: 'application/jwk-set+json, application/json' } },
-    state.http,
-  );
-  if (response.status !== 200) {
-    throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
-      cause: new Error(`the key set endpoint answered ${response.status}`),
+  const url = await state.jwksUri();
+  try {
+    return await traceIdpCall('keys', url, async (note) => {
+      const response = await idpFetch(
+        url,
+        { headers: { accept: 'application/jwk-set+json, application/json' } },
+        state.http,
+      );
+      note.status = response.status;
+      if (response.status !== 200) {
+        throw new Error(`the key set endpoint answered HTTP ${response.status}`);
+      }
+      const keys = parseKeySet(response.body).map((jwk) => ({ jwk, imports: new Map() }));
+      const freshFor = freshnessMs(state.config, response.headers.get('cache-control'));
+      return { keys, freshUntil: state.now() + freshFor };
     });
+  } catch (error) {
+    throw keysUnreachable(url, error);
   }
-  const keys = parseKeySet(response.body).map((jwk) => ({ jwk, imports: new Map() }));
-  const freshFor = freshnessMs(state.config, response.headers.get('cache-control'));
-  return { keys, freshUntil: state.now() + freshFor };
+}
+
+/** The key set could not be read: an operator fault, kept as the cause of the 503. */
+function keysUnreachable(url: string, error: unknown): UpstreamError {
+  return upstreamFault(
+    'keys-unreachable',
+    `zitauth: the key set at ${url} could not be read (${describeCause(error)}); ` +
+      'tokens cannot be verified until it can: check that the IdP is reachable from here',
+    error,
+  );
 }
 
 /** Starts a fetch, or joins the one in flight. Rejects with the raw failure. */

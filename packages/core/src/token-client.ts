@@ -11,6 +11,7 @@ import { createSingleFlight } from './cache.js';
 import { createDiscovery } from './discovery.js';
 import { UpstreamError } from './errors.js';
 import { idpFetch, type FetchLike, type HttpOptions } from './http.js';
+import { traceIdpCall } from './observability/idp-calls.js';
 import { withRetry } from './retry.js';
 import {
   resolveTokenClientOptions,
@@ -21,6 +22,7 @@ import {
   processTokenResponse,
   tokenRequest,
   tokenRequestError,
+  TokenUnavailableError,
   type GrantCredential,
   type TokenResponse,
 } from './token-grant.js';
@@ -29,6 +31,7 @@ export { fetchUserinfo, type UserinfoOptions } from './userinfo.js';
 export { type TokenClientOptions } from './token-client-options.js';
 export {
   TokenRequestError,
+  TokenUnavailableError,
   type TokenResponse,
   type TokenRequestErrorDetails,
 } from './token-grant.js';
@@ -107,8 +110,17 @@ function createStaticSource(token: string): TokenSource {
 }
 
 function closedError(): UpstreamError {
-  return new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
+  return new TokenUnavailableError('ERR_ZITAUTH_UPSTREAM', {
     cause: new Error('the token client was closed'),
+  });
+}
+
+/** An outage seen by the token client, told as what it is: no token could be got. */
+function gettingToken(error: unknown): unknown {
+  if (!(error instanceof UpstreamError) || error instanceof TokenUnavailableError) return error;
+  const timedOut = error.code === 'ERR_ZITAUTH_UPSTREAM_TIMEOUT';
+  return new TokenUnavailableError(timedOut ? error.code : 'ERR_ZITAUTH_UPSTREAM', {
+    cause: error,
   });
 }
 
@@ -147,17 +159,21 @@ function createRequester(
       sentAtMs,
       config.tokenParams,
     );
-    const response = await idpFetch(endpoint, request.init, http);
-    if (response.status === 429) throw upstream('the token endpoint answered HTTP 429');
-    return { response, sentAtMs, secrets: request.secrets };
+    return traceIdpCall('token', endpoint, async (note) => {
+      const response = await idpFetch(endpoint, request.init, http);
+      note.status = response.status;
+      if (response.status === 429) throw upstream('the token endpoint answered HTTP 429');
+      // A refusal is not an UpstreamError, so it is not retried: it would come back the same.
+      if (response.status >= 400) throw tokenRequestError(response, request.secrets);
+      return { response, sentAtMs };
+    });
   };
   return async () => {
-    // A refusal (4xx) or a malformed answer would come back the same, so neither is retried.
-    const { response, sentAtMs, secrets } = await withRetry(exchange, config.retry, {
+    // A malformed answer would come back the same, so it is checked after the retries.
+    const { response, sentAtMs } = await withRetry(exchange, config.retry, {
       retryable: (error) => error instanceof UpstreamError,
       signal,
     });
-    if (response.status >= 400) throw tokenRequestError(response, secrets);
     return cacheEntry(processTokenResponse(response, sentAtMs), sentAtMs, config.refreshMarginMs);
   };
 }
@@ -194,7 +210,7 @@ function createGrantSource(config: ClientConfig, credential: GrantCredential): T
       if (error instanceof UpstreamError && current !== undefined && !controller.signal.aborted) {
         if (config.now() < current.response.expiresAt.getTime()) return { ...current.response };
       }
-      throw error;
+      throw gettingToken(error);
     }
   }
 

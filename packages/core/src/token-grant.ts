@@ -8,7 +8,12 @@
  * in a message: IdP texts are filtered and any credential echoed back is redacted.
  */
 import { basicAuthorization, signAssertion } from './client-auth.js';
-import { UpstreamError, ZitauthError, type ErrorBody } from './errors.js';
+import {
+  UpstreamError,
+  ZitauthError,
+  type ErrorBody,
+  type UpstreamErrorOptions,
+} from './errors.js';
 import { parseJsonObject, type IdpResponse } from './http.js';
 import type { LoadedKey } from './key-file.js';
 
@@ -108,6 +113,23 @@ export class TokenRequestError extends ZitauthError {
 
   override get body(): ErrorBody {
     return { error: 'server_error', error_description: 'The token request was refused' };
+  }
+}
+
+/**
+ * 503: the token client could not get a token (the IdP is unreachable, timed out or
+ * answered nonsense). An `UpstreamError` with the same codes, whose message speaks of
+ * getting a token: the generic one speaks of checking one, which misleads whoever reads
+ * a client's log.
+ */
+export class TokenUnavailableError extends UpstreamError {
+  override name = 'TokenUnavailableError';
+  constructor(
+    code: 'ERR_ZITAUTH_UPSTREAM' | 'ERR_ZITAUTH_UPSTREAM_TIMEOUT' = 'ERR_ZITAUTH_UPSTREAM',
+    options: UpstreamErrorOptions = {},
+  ) {
+    super(code, options);
+    this.message = 'No access token could be obtained from the identity provider; try again later';
   }
 }
 

@@ -14,6 +14,7 @@ import {
 import { createDiscovery } from './discovery.js';
 import { idpFetch, parseJsonObject, type FetchLike, type IdpResponse } from './http.js';
 import { checkIdpUrl } from './idp-url.js';
+import { traceIdpCall } from './observability/idp-calls.js';
 
 /** Options of {@link fetchUserinfo}. */
 export interface UserinfoOptions {
@@ -88,13 +89,16 @@ export async function fetchUserinfo(
     throw new ZitauthConfigError('zitauth: fetchUserinfo needs options with an issuer');
   }
   const url = await userinfoUrl(options);
-  const response = await idpFetch(
-    url,
-    {
-      method: 'GET',
-      headers: { accept: 'application/json', authorization: `Bearer ${accessToken}` },
-    },
-    httpOptions(options),
-  );
-  return processUserinfoResponse(response);
+  return traceIdpCall('userinfo', url, async (note) => {
+    const response = await idpFetch(
+      url,
+      {
+        method: 'GET',
+        headers: { accept: 'application/json', authorization: `Bearer ${accessToken}` },
+      },
+      httpOptions(options),
+    );
+    note.status = response.status;
+    return processUserinfoResponse(response);
+  });
 }

@@ -22,6 +22,7 @@ import type { HttpOptions } from './http.js';
 import { createIntrospector, type Introspector } from './introspection.js';
 import { createKeySet } from './key-set.js';
 import { createLocalVerifier } from './local-verifier.js';
+import { publishCacheLookUp, publishRefused, publishVerified } from './observability/decisions.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import type {
   AuthContext,
@@ -39,6 +40,16 @@ export function isCompactJws(token: string): boolean {
 }
 
 type Check = (token: string) => Promise<CachedResult>;
+
+/**
+ * Why an opaque token is refused without introspection, for the operator (the caller
+ * sees only "type not accepted"). ZITADEL issues opaque access tokens unless the
+ * application is set to JWT, so this is the first thing a new set-up runs into.
+ */
+const OPAQUE_NEEDS_INTROSPECTION = new Error(
+  'opaque tokens need `introspection` credentials: set introspection: { clientId, clientSecret } or { keyFile } ' +
+    "(ZITADEL's default access token type is opaque), or set the application's token type to JWT",
+);
 
 type EndpointOf = (
   override: string | undefined,
@@ -110,7 +121,9 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
       return live.active ? { active: true, kind: 'jwt', claims } : live;
     }
     if (config.mode === 'jwt') throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
-    if (introspect === undefined) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE');
+    if (introspect === undefined) {
+      throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE', { cause: OPAQUE_NEEDS_INTROSPECTION });
+    }
     return introspected(token, jws ? 'jwt' : 'opaque');
   };
 }
@@ -194,6 +207,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (!config.cache.enabled) return check(token);
     const key = tokenCacheKey(prefix, token);
     const cached = await store.get(key);
+    publishCacheLookUp(config.issuer, cached !== undefined);
     if (cached !== undefined) return cached;
     return shared(key, () =>
       store.fill(key, async () => {
@@ -226,21 +240,34 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (!result.active) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
       // Re-checked on every use: a cached entry must not outlive exp or nbf.
       checkClaims(result.claims, policy, config.now());
-      return contextOf(result);
+      const context = contextOf(result);
+      publishVerified(config.issuer, context);
+      return context;
     } catch (error) {
-      if (error instanceof ZitauthError) throw error.withRealm(config.realm);
-      throw error;
+      throw refused(error);
     }
+  }
+
+  /** A refusal on its way out: the configured realm applied, and published. */
+  function refused(error: unknown): unknown {
+    if (!(error instanceof ZitauthError)) return error;
+    publishRefused(config.issuer, error);
+    return error.withRealm(config.realm);
   }
 
   async function authenticate(
     request: TokenRequest,
     { required = true }: { required?: boolean } = {},
   ): Promise<AuthContext | null> {
-    const token = extractToken(request, extractOptions);
+    let token: string | undefined;
+    try {
+      token = extractToken(request, extractOptions);
+    } catch (error) {
+      throw refused(error);
+    }
     if (token !== undefined) return verify(token);
     if (!required) return null;
-    throw new UnauthorizedError({ realm: config.realm });
+    throw refused(new UnauthorizedError({ realm: config.realm }));
   }
 
   return {

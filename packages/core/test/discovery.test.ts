@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDiscovery, discoveryUrl, type DiscoveryOptions } from '../src/discovery.js';
 import { UpstreamError } from '../src/errors.js';
+import type { OperatorFault } from '../src/observability/operator-fault.js';
 import type { FetchLike } from '../src/http.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
@@ -127,7 +128,14 @@ describe('createDiscovery', () => {
     const { discovery } = setup(idp(ok(document({ issuer }))));
     const error = await discovery.metadata().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(((error as UpstreamError).cause as Error).message).toMatch(/another issuer/);
+    const fault = (error as UpstreamError).cause as OperatorFault;
+    expect(fault.kind).toBe('issuer-mismatch');
+    expect(fault.message).toContain(`but issuer is set to "${ISSUER}"`);
+    expect(fault.message).toContain(
+      issuer === undefined
+        ? 'names no issuer'
+        : `names the issuer ${JSON.stringify(String(issuer))}`,
+    );
   });
 
   it('refuses a document without a trailing slash when the issuer has one', async () => {
@@ -158,7 +166,13 @@ describe('createDiscovery', () => {
   it('names the status of a non-200 answer in the cause', async () => {
     const { discovery } = setup(idp(status(404)));
     const error = await discovery.metadata().catch((e: unknown) => e);
-    expect(((error as UpstreamError).cause as Error).message).toBe('discovery answered 404');
+    const fault = (error as UpstreamError).cause as OperatorFault;
+    expect(fault.kind).toBe('discovery-unreachable');
+    expect(fault.message).toBe(
+      `zitauth: the discovery document at ${ISSUER}/.well-known/openid-configuration could not ` +
+        'be read (discovery answered HTTP 404); check that issuer is the IdP URL and that the ' +
+        'IdP is reachable from here',
+    );
   });
 
   it('does not remember a failure: the next call fetches again', async () => {
@@ -230,8 +244,9 @@ describe('endpoint', () => {
     const { discovery } = setup(idp(ok(document({ introspection_endpoint: value }))));
     const error = await discovery.endpoint('introspection_endpoint').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(((error as UpstreamError).cause as Error).message).toBe(
-      'the IdP does not advertise introspection_endpoint',
+    expect(((error as UpstreamError).cause as OperatorFault).message).toBe(
+      `zitauth: the discovery document of ${ISSUER} does not advertise introspection_endpoint; ` +
+        'configure the endpoint explicitly, or use an IdP that offers it',
     );
   });
 });

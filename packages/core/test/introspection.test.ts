@@ -14,6 +14,7 @@ import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
 import type { FetchLike } from '../src/http.js';
 import { createIntrospector, type IntrospectorOptions } from '../src/introspection.js';
 import type { KeyFileInput } from '../src/key-file.js';
+import { findOperatorFault, OperatorFault } from '../src/observability/operator-fault.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const ENDPOINT = `${ISSUER}/oauth/v2/introspect`;
@@ -402,8 +403,13 @@ describe('the introspection response', () => {
       expect(error.error).toBeUndefined();
       expect(error.body.error).toBe('temporarily_unavailable');
       expect(error.headers['Retry-After']).toBe('5');
-      expect((error.cause as Error).message).toBe(
-        `introspection client authentication failed — check clientId/secret or key file (HTTP ${status})`,
+      const fault = error.cause as OperatorFault;
+      expect(fault).toBeInstanceOf(OperatorFault);
+      expect(fault.kind).toBe('introspection-client-refused');
+      expect(fault.message).toBe(
+        `zitauth: introspection refused the client credentials (HTTP ${status} from ${ENDPOINT}); ` +
+          'check introspection.clientId and clientSecret (or keyFile): they belong to the API ' +
+          'application of your project in the ZITADEL console',
       );
       expect(errorTexts(error).join('\n')).not.toContain(SECRET);
     },
@@ -411,8 +417,11 @@ describe('the introspection response', () => {
 
   it.each([400, 404, 429])('turns a %i into UpstreamError', async (status) => {
     const error = await upstreamError(introspector(idp(() => json({}, status)))(TOKEN));
-    expect((error.cause as Error).message).toBe(
-      `the introspection endpoint answered HTTP ${status}`,
+    const fault = error.cause as OperatorFault;
+    expect(fault.kind).toBe('introspection-unreachable');
+    expect(fault.message).toBe(
+      `zitauth: the introspection endpoint ${ENDPOINT} could not be used ` +
+        `(the introspection endpoint answered HTTP ${status}); check that the IdP is reachable from here`,
     );
   });
 
@@ -436,6 +445,7 @@ describe('the introspection response', () => {
     const huge = json({ active: true, padding: 'x'.repeat(2_000_000) });
     const error = await upstreamError(introspector(idp(() => huge))(TOKEN));
     expect((error.cause as Error).message).toMatch(/byte cap/);
+    expect((error.cause as OperatorFault).kind).toBe('introspection-unreachable');
   });
 
   it('honours a smaller body cap', async () => {
@@ -474,12 +484,15 @@ describe('the introspection response', () => {
     expect(fetch.seen).toHaveLength(0);
   });
 
-  it('wraps any other failure in UpstreamError, keeping it as the cause', async () => {
+  it("wraps any other failure in UpstreamError, keeping it as the fault's cause", async () => {
     const failure = new Error('resolver bug');
     const error = await upstreamError(
       introspector(idp(), { endpoint: () => Promise.reject(failure) })(TOKEN),
     );
-    expect(error.cause).toBe(failure);
+    expect(findOperatorFault(error)?.cause).toBe(failure);
+    expect(findOperatorFault(error)?.message).toContain(
+      '(not resolved) could not be used (resolver bug)',
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import {
   createTokenClient,
   fetchUserinfo,
   TokenRequestError,
+  TokenUnavailableError,
   type TokenClientOptions,
 } from '@zitauth/core/token-client';
 import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
@@ -538,6 +539,18 @@ describe('retries', () => {
     const error = await rejection(client({ fetch }).getToken());
     expect(error).toBeInstanceOf(UpstreamError);
     expect(fetch.seen).toHaveLength(3);
+  });
+
+  it('speaks of getting a token, not of checking one, when the IdP stays down', async () => {
+    const fetch = fakeFetch(() => new Response('oops', { status: 503 }));
+    const error = await rejection(client({ fetch, retry: { attempts: 1 } }).getToken());
+    expect(error).toBeInstanceOf(TokenUnavailableError);
+    expect(error).toMatchObject({
+      code: 'ERR_ZITAUTH_UPSTREAM',
+      status: 503,
+      message: 'No access token could be obtained from the identity provider; try again later',
+    });
+    expect((error as Error).cause).toBeInstanceOf(UpstreamError);
   });
 
   it('makes a single attempt when retries are off', async () => {
