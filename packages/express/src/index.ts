@@ -13,7 +13,7 @@ export {
   type RequireRolesOptions,
   type RequireScopesOptions,
 } from './guards.js';
-export { errorHandler } from './error-handler.js';
+export { errorHandler, type ErrorHandlerOptions } from './error-handler.js';
 export {
   createMultiIssuerVerifier,
   createVerifier,

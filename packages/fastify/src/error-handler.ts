@@ -7,18 +7,24 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isZitauthError } from '@zitauth/core';
+import { createFaultReporter, type FaultReporter } from './operator-log.js';
 
-/** A Fastify error handler that renders zitauth errors and rethrows every other error. */
-export function errorHandler(): (
-  error: unknown,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) => void {
-  return function zitauthErrorHandler(error, _request, reply) {
+/** The handler's signature, as `setErrorHandler` takes it. */
+type ErrorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply) => void;
+
+/** The handler, reporting operator problems through `reportFault` (shared with the hooks). */
+export function renderErrors(reportFault: FaultReporter): ErrorHandler {
+  return function zitauthErrorHandler(error, request, reply) {
     if (!isZitauthError(error)) throw error;
-    // Logged like Fastify's default handler does: outages loudly, client errors quietly.
-    if (error.status >= 500) reply.log.error({ err: error }, error.message);
-    else reply.log.info({ err: error }, error.message);
+    // Each failure quietly; the operator's problem behind a 5xx at warn, once per cause
+    // per minute, so an outage under load is one line a minute, not one per request.
+    reply.log.info({ err: error }, error.message);
+    reportFault(request, error);
     void reply.code(error.status).headers(error.headers).send(error.body);
   };
+}
+
+/** A Fastify error handler that renders zitauth errors and rethrows every other error. */
+export function errorHandler(): ErrorHandler {
+  return renderErrors(createFaultReporter());
 }

@@ -18,6 +18,7 @@ import {
   type ScopeGuardOptions,
   type Verifier,
 } from '@zitauth/core';
+import type { FaultReporter } from './operator-log.js';
 
 /** An async `onRequest` / `preHandler` hook. */
 export type ZitauthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -34,11 +35,23 @@ const access: RequestAccess<FastifyRequest> = {
   message: (request) => request.raw,
 };
 
-/** The `onRequest` hook: verifies the bearer token and sets `request.auth`. */
-export function authenticateHook(verifier: Verifier, required: boolean): ZitauthHook {
+/**
+ * The `onRequest` hook: verifies the bearer token and sets `request.auth`. An operator
+ * problem behind a failure goes to `reportFault` before the error takes Fastify's path.
+ */
+export function authenticateHook(
+  verifier: Verifier,
+  required: boolean,
+  reportFault: FaultReporter,
+): ZitauthHook {
   return async (request) => {
     const tokenRequest = nodeTokenRequest(request.raw, request.query, request.body);
-    request.auth = await verifier.authenticate(tokenRequest, { required });
+    try {
+      request.auth = await verifier.authenticate(tokenRequest, { required });
+    } catch (error) {
+      reportFault(request, error);
+      throw error;
+    }
   };
 }
 

@@ -6,7 +6,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AuthContext, Verifier } from '@zitauth/core';
-import { errorHandler } from './error-handler.js';
+import { renderErrors as renderErrorsWith } from './error-handler.js';
 import {
   authenticateHook,
   guards,
@@ -14,6 +14,7 @@ import {
   type RequireScopesOptions,
   type ZitauthHook,
 } from './hooks.js';
+import { createFaultReporter } from './operator-log.js';
 import { resolvePluginOptions, type AuthOptions } from './options.js';
 
 declare module 'fastify' {
@@ -45,14 +46,15 @@ const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, 
   // A shared verifier belongs to whoever built it; closing it here would break other apps.
   if (owned) app.addHook('onClose', async () => verifier.close());
   app.decorateRequest('auth', null);
-  app.decorate('authenticate', authenticateHook(verifier, required));
-  app.decorate('authenticateOptional', authenticateHook(verifier, false));
+  const reportFault = createFaultReporter();
+  app.decorate('authenticate', authenticateHook(verifier, required, reportFault));
+  app.decorate('authenticateOptional', authenticateHook(verifier, false, reportFault));
   const { requireRoles, requireScopes, requireCheck, requireIssuer } = guards(verifier.realm);
   app.decorate('requireRoles', requireRoles);
   app.decorate('requireScopes', requireScopes);
   app.decorate('requireCheck', requireCheck);
   app.decorate('requireIssuer', requireIssuer);
-  if (renderErrors) app.setErrorHandler(errorHandler());
+  if (renderErrors) app.setErrorHandler(renderErrorsWith(reportFault));
 };
 
 /** `await app.register(zitauth, { issuer, projectId })`. */

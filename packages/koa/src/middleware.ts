@@ -13,6 +13,7 @@ import {
   type AuthOptions,
   type Verifier,
 } from '@zitauth/core';
+import { createFaultReporter } from './operator-log.js';
 
 /** What `auth()` adds to `ctx.state`: the caller, or `null` for optional auth without a token. */
 export interface AuthState {
@@ -36,14 +37,22 @@ export function realmOf(ctx: object): string | undefined {
 /**
  * Verifies the request's bearer token and sets `ctx.state.auth`. Takes verifier options
  * (the verifier is built once, here; a bad option throws now) or an existing verifier.
+ * An operator problem behind a failure is emitted on `app.on('error')` once per cause
+ * per minute, so Koa's default listener prints it.
  */
 export function auth(options: AuthOptions | Verifier): AuthMiddleware {
   const { verifier, required } = resolveAuthOptions(options);
+  const reportFault = createFaultReporter();
   const middleware: Middleware<AuthState> = async (ctx, next) => {
     realms.set(ctx, verifier.realm);
     const query = ctx.querystring.includes('access_token') ? ctx.query : undefined;
     const request = nodeTokenRequest(ctx.req, query, (ctx.request as { body?: unknown }).body);
-    ctx.state.auth = await verifier.authenticate(request, { required });
+    try {
+      ctx.state.auth = await verifier.authenticate(request, { required });
+    } catch (error) {
+      reportFault(ctx, error);
+      throw error;
+    }
     await next();
   };
   return Object.assign(middleware, { verifier });

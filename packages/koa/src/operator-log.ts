@@ -1,0 +1,21 @@
+/**
+ * Operator problems in Koa: a failure that is the operator's to fix (wrong issuer,
+ * refused introspection credentials, an unreachable IdP) is emitted as an
+ * `OperatorFault` on `app.emit('error')` once per cause per minute. Its `expose` is
+ * false, so Koa's default listener prints it (message first, naming the fix) even when
+ * the response itself is a well-formed 503; a caller's bad token (4xx) is never emitted.
+ */
+import type { ParameterizedContext } from 'koa';
+import { createOperatorLog } from '@zitauth/core';
+
+/** Reports `error` through `ctx.app`'s error event when it is a due operator problem. */
+export type FaultReporter = (ctx: ParameterizedContext, error: unknown) => void;
+
+/** A reporter with its own memory of reported causes (one per `auth()`). */
+export function createFaultReporter(): FaultReporter {
+  const operatorLog = createOperatorLog();
+  return (ctx, error) => {
+    const fault = operatorLog(error);
+    if (fault !== undefined) ctx.app.emit('error', fault, ctx);
+  };
+}
