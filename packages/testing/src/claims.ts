@@ -2,8 +2,13 @@
  * ZITADEL's reserved claims: roles (`{ role: { orgId: orgDomain } }` under a
  * project-specific and a generic name), the user's organisation, and the profile and
  * email claims released by scope. Shared by minting, the token endpoint, introspection
- * and userinfo so every path emits the same shapes.
+ * and userinfo so every path emits the same shapes. As in ZITADEL's
+ * internal/api/oidc/userinfo.go: the generic roles claim names the client's own project,
+ * so grants without a client project (the JWT bearer grant, client credentials) carry only
+ * the project-specific one (setUserInfoRoleClaims); the organisation claims come only with
+ * the `urn:zitadel:iam:user:resourceowner` scope (userInfoToOIDC).
  */
+import { RESOURCE_OWNER_SCOPE } from './scopes.js';
 import type { Profile, Store } from './store.js';
 import type { Roles } from './types.js';
 
@@ -22,14 +27,30 @@ export function toRoles(roles: string[] | Roles, orgId: string, orgDomain: strin
   return out;
 }
 
-/** Both role claims, or nothing when there are no roles. */
-export function roleClaims(projectId: string, roles: Roles | undefined): Record<string, unknown> {
+/**
+ * The project-specific roles claim, plus the generic one when `generic` (the token's client
+ * belongs to the project); nothing when there are no roles.
+ */
+export function roleClaims(
+  projectId: string,
+  roles: Roles | undefined,
+  generic = true,
+): Record<string, unknown> {
   if (roles === undefined || Object.keys(roles).length === 0) return {};
-  return { [projectRolesClaim(projectId)]: roles, [ROLES_CLAIM]: structuredClone(roles) };
+  const specific = { [projectRolesClaim(projectId)]: roles };
+  return generic ? { ...specific, [ROLES_CLAIM]: structuredClone(roles) } : specific;
 }
 
-/** The resourceowner claims of an org; only the id when the org is not known here. */
-export function resourceOwnerClaims(store: Store, orgId: string): Record<string, unknown> {
+/**
+ * The resourceowner claims of an org when `scope` asks for them (only the id when the org
+ * is not known here), else nothing.
+ */
+export function resourceOwnerClaims(
+  store: Store,
+  orgId: string,
+  scope: string,
+): Record<string, unknown> {
+  if (!scope.split(' ').includes(RESOURCE_OWNER_SCOPE)) return {};
   const org = store.orgs.get(orgId);
   if (org === undefined) return { [RESOURCE_OWNER_ID]: orgId };
   return {

@@ -55,8 +55,10 @@ export function readCredentials(
     found.push({ method: 'basic', ...parseBasic(header) });
   const assertion = form.get('client_assertion');
   if (assertion !== undefined) {
+    // A malformed request, not failed authentication: 400, as zitadel/oidc's
+    // parseClientCredentials (pkg/op/server_http.go) answers.
     if (form.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE) {
-      throw invalidClient('unsupported client_assertion_type');
+      throw invalidRequest('invalid client_assertion_type');
     }
     found.push({ method: 'private_key_jwt', assertion });
   }
@@ -106,7 +108,9 @@ export async function authenticateApp(
   credentials: Credentials | undefined,
   allowPublic: boolean,
 ): Promise<Client> {
-  if (credentials === undefined) throw invalidClient('client authentication is required');
+  // Naming no client at all is a malformed request (400), as in parseClientCredentials.
+  if (credentials === undefined)
+    throw invalidRequest('client_id or client_assertion must be provided');
   if (credentials.method === 'private_key_jwt') return byAssertion(ctx, credentials.assertion);
   const client = ctx.store.clients.get(credentials.clientId);
   if (credentials.method === 'none') {

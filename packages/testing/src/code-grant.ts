@@ -10,7 +10,7 @@ import type { IdpContext } from './context.js';
 import { HttpError, invalidRequest } from './http.js';
 import type { CodeGrant } from './login-store.js';
 import type { TokenSpec } from './mint.js';
-import { assertsRoles, readScope } from './scopes.js';
+import { assertsRoles, readScope, requestedRoles } from './scopes.js';
 import type { GrantResult } from './grants.js';
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -61,10 +61,11 @@ export async function authorizationCodeGrant(
     subject: user.id,
     projectId,
     orgId: user.orgId,
-    roles: withRoles ? user.roles : undefined,
+    roles: withRoles ? requestedRoles(user.roles, request) : undefined,
     audience: [...new Set([projectId, client.app.clientId, ...request.projectIds])],
     clientId: client.app.clientId,
     scope: request.scope,
+    genericRolesClaim: true,
     iat,
     nbf: iat,
     exp: iat + ctx.settings.accessTokenLifetimeSeconds,

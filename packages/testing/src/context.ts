@@ -15,6 +15,10 @@ export interface IdpSettings {
   /** Seconds. */
   readonly accessTokenLifetimeSeconds: number;
   readonly keysCacheControl: string;
+  /** Put `scope` in JWT access tokens (ZITADEL does not). */
+  readonly jwtScopeClaim: boolean;
+  /** Refuse audience scopes naming a project this IdP does not know (ZITADEL adds them). */
+  readonly rejectUnknownProjectScopes: boolean;
 }
 
 export interface IdpContext {
@@ -29,6 +33,8 @@ export interface IdpContext {
   readonly settings: IdpSettings;
   readonly defaultOrg: Org;
   readonly defaultProject: Project;
+  /** The IdP's own API project: what `urn:zitadel:iam:org:project:id:zitadel:aud` adds to `aud`. */
+  readonly zitadelProjectId: string;
   /** Aborted when the IdP closes, so delayed (faulted) answers stop waiting. */
   readonly signal: AbortSignal;
 }

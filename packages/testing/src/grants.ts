@@ -1,9 +1,16 @@
 /**
  * The machine-to-machine grants: the JWT bearer grant (RFC 7523) with a service-user key,
  * checked by the same assertion rules as `private_key_jwt`, and client credentials with a
- * service user's name and secret. Both yield a `TokenSpec` in ZITADEL's shape: `aud`
- * holds the projects named by audience scopes, roles only when the roles scope (or the
- * project's role assertion) asks for them.
+ * service user's name and secret. Both yield a `TokenSpec` in ZITADEL's shape, as its
+ * internal/api/oidc/token_jwt_profile.go and token_client_credentials.go build it:
+ * `client_id` is the assertion's subject (the user id) for the JWT bearer grant and the
+ * user name for client credentials (client_credentials.go, clientCredentialsClient.GetID);
+ * `aud` holds the projects named by audience scopes, or the client id when none is named
+ * (zitadel/oidc NewAccessTokenClaims); roles come only when a roles scope asks for them
+ * for a project in `aud`, never from the project's role assertion, and only under the
+ * project-specific claim (no client project: userinfo.go, prepareRoles). An empty scope
+ * is 400 `invalid_request`; `openid` is not required (zitadel/oidc ValidateAuthReqScopes
+ * since zitadel/oidc#613) and only decides whether an ID token comes too.
  */
 import type { IncomingMessage } from 'node:http';
 import { AssertionError, verifyAssertion } from './assertion.js';
@@ -11,7 +18,7 @@ import { invalidClient, readCredentials, secretMatches } from './client-auth.js'
 import type { IdpContext } from './context.js';
 import { HttpError, invalidRequest } from './http.js';
 import type { TokenSpec } from './mint.js';
-import { assertsRoles, readScope, type ScopeRequest } from './scopes.js';
+import { readScope, requestedRoles, type ScopeRequest } from './scopes.js';
 import type { ServiceUser } from './types.js';
 
 /** A grant's result: the token to issue and what the scope asked for. */
@@ -23,22 +30,23 @@ export interface GrantResult {
 function serviceUserSpec(
   ctx: IdpContext,
   user: ServiceUser,
+  clientId: string,
   scope: string | undefined,
 ): GrantResult {
   const request = readScope(ctx, scope);
-  const forOwnProject =
-    request.projectIds.length === 0 || request.projectIds.includes(user.projectId);
-  const withRoles = forOwnProject && assertsRoles(ctx, request, user.projectId);
+  if (request.scope === '') throw invalidRequest('scope missing');
+  const withRoles = request.wantsRoles && request.projectIds.includes(user.projectId);
   const iat = Math.floor(Date.now() / 1000);
   const spec: TokenSpec = {
     format: user.accessTokenType,
     subject: user.userId,
     projectId: user.projectId,
     orgId: user.orgId,
-    roles: withRoles ? user.roles : undefined,
-    audience: request.projectIds.length > 0 ? [...request.projectIds] : [user.userId],
-    clientId: user.clientId,
+    roles: withRoles ? requestedRoles(user.roles, request) : undefined,
+    audience: request.projectIds.length > 0 ? [...request.projectIds] : [clientId],
+    clientId,
     scope: request.scope,
+    genericRolesClaim: false,
     iat,
     nbf: iat,
     exp: iat + ctx.settings.accessTokenLifetimeSeconds,
@@ -63,7 +71,7 @@ export async function jwtBearerGrant(
   }
   const record = ctx.store.serviceUsers.get(userId);
   if (record === undefined) throw new HttpError(400, 'invalid_grant', 'unknown service user');
-  return serviceUserSpec(ctx, record.user, form.get('scope'));
+  return serviceUserSpec(ctx, record.user, record.user.userId, form.get('scope'));
 }
 
 /** `client_credentials`: a service user's name and secret (Basic or form fields). */
@@ -73,11 +81,13 @@ export function clientCredentialsGrant(
   form: Map<string, string>,
 ): GrantResult {
   const credentials = readCredentials(req, form);
-  if (credentials?.method !== 'basic' && credentials?.method !== 'post') {
+  if (credentials === undefined)
+    throw invalidRequest('client_id or client_assertion must be provided');
+  if (credentials.method !== 'basic' && credentials.method !== 'post') {
     throw invalidClient('client_credentials needs a client id and secret');
   }
   const record = ctx.store.serviceUserByClientId(credentials.clientId);
   if (record === undefined || !secretMatches(record.user.clientSecret, credentials.secret))
     throw invalidClient();
-  return serviceUserSpec(ctx, record.user, form.get('scope'));
+  return serviceUserSpec(ctx, record.user, record.user.clientId, form.get('scope'));
 }

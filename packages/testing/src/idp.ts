@@ -15,6 +15,7 @@ import {
   createWebApp,
 } from './directory.js';
 import { FaultRegistry } from './faults.js';
+import { newId } from './ids.js';
 import { signJwt } from './jwt.js';
 import { assertAlgorithm, KeyRing } from './keys.js';
 import { sharedRsaKeyPool, writeKeyFile } from './key-files.js';
@@ -54,9 +55,12 @@ async function buildContext(
     settings: {
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
       keysCacheControl: options.keysCacheControl ?? 'max-age=300, must-revalidate',
+      jwtScopeClaim: options.jwtScopeClaim ?? false,
+      rejectUnknownProjectScopes: options.rejectUnknownProjectScopes ?? false,
     },
     defaultOrg,
     defaultProject,
+    zitadelProjectId: newId(),
     signal,
   };
 }
@@ -105,6 +109,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     issuer,
     defaultOrg: ctx.defaultOrg,
     defaultProject: ctx.defaultProject,
+    zitadelProjectId: ctx.zitadelProjectId,
     createOrg: (o) => createOrg(ctx.store, o),
     createProject: (o) => createProject(ctx.store, o),
     createUser: (o) => createUser(ctx, o),

@@ -20,7 +20,10 @@ export interface TokenSpec {
   roles: Roles | undefined;
   audience: string[];
   clientId: string;
+  /** Kept by the IdP for introspection and userinfo; a JWT carries it only with `jwtScopeClaim`. */
   scope: string;
+  /** Emit the generic roles claim too (the token's client belongs to `projectId`). */
+  genericRolesClaim: boolean;
   iat: number;
   nbf: number;
   exp: number;
@@ -56,6 +59,7 @@ export function resolveMint(ctx: IdpContext, o: MintOptions = {}): TokenSpec {
     audience: o.audience ?? [projectId, clientId],
     clientId,
     scope: o.scope ?? 'openid profile email',
+    genericRolesClaim: true,
     iat: now + (o.issuedAtSeconds ?? 0),
     nbf: now + (o.notBeforeSeconds ?? 0),
     exp: now + (o.expiresInSeconds ?? ctx.settings.accessTokenLifetimeSeconds),
@@ -75,11 +79,18 @@ async function sign(
   return signJwt(ctx.keys, header, payload, spec.kid);
 }
 
-/** The claims of an access token, and the extra claims introspection releases. */
+/**
+ * The claims of an access token, and the extra claims introspection releases. ZITADEL's
+ * JWT access tokens carry no `scope` (internal/api/oidc/token.go, createJWT builds them
+ * without one; zitadel/zitadel#12180 proposes adding it) while its introspection answers
+ * do (introspect.go), so `scope` is an introspection-only claim here unless
+ * `jwtScopeClaim` is set.
+ */
 function accessClaims(
   ctx: IdpContext,
   spec: TokenSpec,
 ): { claims: Record<string, unknown>; extra: Record<string, unknown> } {
+  const scope = { scope: spec.scope };
   const base = {
     iss: ctx.issuer,
     sub: spec.subject,
@@ -89,16 +100,16 @@ function accessClaims(
     nbf: spec.nbf,
     client_id: spec.clientId,
     jti: `V2_${newId()}-at_${newId()}`,
-    scope: spec.scope,
-    ...resourceOwnerClaims(ctx.store, spec.orgId),
-    ...roleClaims(spec.projectId, spec.roles),
+    ...(ctx.settings.jwtScopeClaim ? scope : {}),
+    ...resourceOwnerClaims(ctx.store, spec.orgId, spec.scope),
+    ...roleClaims(spec.projectId, spec.roles, spec.genericRolesClaim),
   };
   const claims = mergeClaims(base, spec.claims);
   const profile = ctx.store.profileOf(spec.subject);
   const extra =
     profile === undefined
-      ? {}
-      : { username: profile.userName, ...profileClaims(profile, spec.scope) };
+      ? scope
+      : { ...scope, username: profile.userName, ...profileClaims(profile, spec.scope) };
   return { claims, extra };
 }
 
@@ -164,8 +175,8 @@ export async function issueIdToken(
     ...(extras.nonce === undefined ? {} : { nonce: extras.nonce }),
     at_hash: halfHash(extras.accessToken ?? randomToken(), hashAlg),
     sid: extras.sid ?? `V1_${newId()}`,
-    ...resourceOwnerClaims(ctx.store, spec.orgId),
-    ...roleClaims(spec.projectId, spec.roles),
+    ...resourceOwnerClaims(ctx.store, spec.orgId, spec.scope),
+    ...roleClaims(spec.projectId, spec.roles, spec.genericRolesClaim),
   };
   return sign(ctx, spec, mergeClaims(base, spec.claims));
 }

@@ -49,6 +49,17 @@ export interface TestIdpOptions {
   accessTokenLifetimeSeconds?: number;
   /** `Cache-Control` sent with the key set. @default 'max-age=300, must-revalidate' */
   keysCacheControl?: string;
+  /**
+   * Put `scope` in JWT access tokens, as other providers (and RFC 9068) do. ZITADEL's JWT
+   * access tokens carry none; its introspection answers do. A convenience, not ZITADEL.
+   * @default false
+   */
+  jwtScopeClaim?: boolean;
+  /**
+   * Refuse (400 `invalid_scope`) an audience scope naming a project this IdP does not know,
+   * to catch typos early. ZITADEL adds any id to `aud` unchecked. @default false
+   */
+  rejectUnknownProjectScopes?: boolean;
 }
 
 /** An organisation (ZITADEL "org"): the resource owner of users and role grants. */
@@ -113,7 +124,10 @@ export interface ServiceUser {
   readonly userName: string;
   readonly orgId: string;
   readonly keyFile: ServiceAccountKeyFile;
-  /** For the client credentials grant: the user name. */
+  /**
+   * For the client credentials grant: the user name, which is also the `client_id` of the
+   * tokens that grant issues. Tokens from the JWT bearer grant name `userId` as `client_id`.
+   */
   readonly clientId: string;
   readonly clientSecret: string;
   /** A personal access token: opaque, introspectable, carrying the user's roles. */
@@ -194,7 +208,11 @@ export interface MintOptions {
   subject?: string;
   /** @default the default project's id */
   projectId?: string;
-  /** Organisation of the resourceowner claims and of roles given as a list. @default the default org (or the known subject's org) */
+  /**
+   * Organisation of roles given as a list, and of the resourceowner claims (emitted only
+   * when `scope` holds `urn:zitadel:iam:user:resourceowner`, as in ZITADEL).
+   * @default the default org (or the known subject's org)
+   */
   orgId?: string;
   /** A list becomes `{ role: { orgId: orgDomain } }`; emitted in both ZITADEL role claims. */
   roles?: string[] | Roles;
@@ -202,7 +220,11 @@ export interface MintOptions {
   audience?: string[];
   /** @default the project's client id */
   clientId?: string;
-  /** @default 'openid profile email' */
+  /**
+   * The granted scope: released by introspection (not put in a JWT, as ZITADEL does not),
+   * deciding profile claims and, with `urn:zitadel:iam:user:resourceowner`, the
+   * organisation claims. @default 'openid profile email'
+   */
   scope?: string;
   /** Negative values mint an expired token, in seconds. @default accessTokenLifetimeSeconds */
   expiresInSeconds?: number;
@@ -259,6 +281,8 @@ export interface TestIdp {
   readonly issuer: string;
   readonly defaultOrg: Org;
   readonly defaultProject: Project;
+  /** The IdP's own API project id: `urn:zitadel:iam:org:project:id:zitadel:aud` puts it in `aud`. */
+  readonly zitadelProjectId: string;
   createOrg(options?: OrgOptions): Org;
   createProject(options?: ProjectOptions): Project;
   createUser(options?: UserOptions): User;

@@ -69,3 +69,17 @@ export function decodeHeader(jwt: string): Record<string, unknown> {
   const part = jwt.split('.')[0] ?? '';
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
+
+/** Introspects `token` as an API app with Basic credentials; resolves the JSON answer. */
+export async function introspectAs(
+  issuer: string,
+  app: { clientId: string; clientSecret: string },
+  token: string,
+): Promise<Record<string, unknown>> {
+  const res = await postForm(
+    `${issuer}/oauth/v2/introspect`,
+    { token },
+    { Authorization: basic(app.clientId, app.clientSecret) },
+  );
+  return (await res.json()) as Record<string, unknown>;
+}

@@ -32,7 +32,8 @@ describe('introspection', () => {
 
   it('answers an active JWT with its claims over client_secret_basic', async () => {
     const user = idp.createUser({ roles: ['admin'] });
-    const token = await idp.mintAccessToken({ subject: user.id });
+    const scope = 'openid profile email urn:zitadel:iam:user:resourceowner';
+    const token = await idp.mintAccessToken({ subject: user.id, scope });
     const res = await withBasic(token);
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
@@ -42,7 +43,7 @@ describe('introspection', () => {
       sub: user.id,
       iss: idp.issuer,
       client_id: idp.defaultProject.clientId,
-      scope: 'openid profile email',
+      scope: 'openid profile email urn:zitadel:iam:user:resourceowner',
       username: user.loginName,
       preferred_username: user.loginName,
       email: user.email,
@@ -76,7 +77,6 @@ describe('introspection', () => {
       await idp.mintAccessToken({ notBeforeSeconds: 600 }),
       await idp.mintAccessToken({ claims: { exp: undefined } }),
       await idp.mintIdToken(),
-      '',
     ];
     for (const token of tokens) {
       const res = await withBasic(token);
@@ -141,7 +141,10 @@ describe('introspection', () => {
       'malformed Basic credentials',
       () => postForm(url, { token: 'x' }, { Authorization: 'Basic !!!' }),
     ],
-    ['no credentials', () => postForm(url, { token: 'x' })],
+    [
+      'a client id without a secret',
+      () => postForm(url, { token: 'x', client_id: basicApp.clientId }),
+    ],
   ])('answers 401 invalid_client for %s', async (_name, call) => {
     const res = await call();
     expect(res.status).toBe(401);
@@ -184,13 +187,25 @@ describe('introspection', () => {
     expect(res.status).toBe(401);
   });
 
-  it('refuses a wrong client_assertion_type', async () => {
+  // zitadel/oidc pkg/op/server_http.go parseClientCredentials: a malformed request, 400.
+  it('answers 400 invalid_request for a wrong client_assertion_type', async () => {
     const res = await postForm(url, {
       token: 'x',
       client_assertion_type: 'urn:other',
       client_assertion: await assertion(jwtApp.keyFile, idp.issuer),
     });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
+  // zitadel/oidc pkg/op/server_http.go: parseClientCredentials, then introspectionHandler.
+  it('answers 400 invalid_request without credentials and without a token', async () => {
+    const none = await postForm(url, { token: 'x' });
+    expect(none.status).toBe(400);
+    expect(await none.json()).toMatchObject({ error: 'invalid_request' });
+    const noToken = await postForm(url, {}, { Authorization: basic(basicApp.clientId, 'wrong') });
+    expect(noToken.status).toBe(400);
+    expect(await noToken.json()).toMatchObject({ error: 'invalid_request' });
   });
 
   it('refuses two client authentication methods at once', async () => {

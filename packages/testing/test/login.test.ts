@@ -255,7 +255,8 @@ describe('login flow', () => {
     expect(await res.text()).toContain('data-error="invalid_request"');
   });
 
-  it('refuses a code redemption without any client identification', async () => {
+  // zitadel/oidc pkg/op/server_http.go parseClientCredentials: no client named → 400.
+  it('refuses a code redemption without any client identification with 400 invalid_request', async () => {
     const { verifier, challenge } = pkce();
     const code = await codeFrom(challenge);
     const res = await postForm(`${idp.issuer}/oauth/v2/token`, {
@@ -264,8 +265,8 @@ describe('login flow', () => {
       redirect_uri: REDIRECT,
       code_verifier: verifier,
     });
-    expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: 'invalid_client' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_request' });
   });
 
   it('issues opaque tokens to a web app with the opaque token type', async () => {

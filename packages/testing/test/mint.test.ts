@@ -11,7 +11,10 @@ describe('minting', () => {
   afterAll(() => idp.close());
 
   it('mints a ZITADEL-shaped JWT access token', async () => {
-    const token = await idp.mintAccessToken({ roles: ['admin', 'reader'] });
+    const token = await idp.mintAccessToken({
+      roles: ['admin', 'reader'],
+      scope: 'openid urn:zitadel:iam:user:resourceowner',
+    });
     const keys = (await (await fetch(`${idp.issuer}/oauth/v2/keys`)).json()) as JSONWebKeySet;
     const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(keys), {
       issuer: idp.issuer,
@@ -24,13 +27,13 @@ describe('minting', () => {
     expect(payload).toMatchObject({
       aud: [idp.defaultProject.id, idp.defaultProject.clientId],
       client_id: idp.defaultProject.clientId,
-      scope: 'openid profile email',
       [`urn:zitadel:iam:org:project:${idp.defaultProject.id}:roles`]: roles,
       'urn:zitadel:iam:org:project:roles': roles,
       'urn:zitadel:iam:user:resourceowner:id': idp.defaultOrg.id,
       'urn:zitadel:iam:user:resourceowner:name': 'Acme',
       'urn:zitadel:iam:user:resourceowner:primary_domain': 'acme.localhost',
     });
+    expect(payload).not.toHaveProperty('scope');
     expect(payload.sub).toMatch(/^\d{18}$/);
     expect(payload.jti).toMatch(/^V2_\d+-at_\d+$/);
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(120);
@@ -89,7 +92,8 @@ describe('minting', () => {
   it("uses a known user's org and roles by default", async () => {
     const org = idp.createOrg({ name: 'Beta Corp' });
     const user = idp.createUser({ orgId: org.id, roles: ['editor'] });
-    const claims = decodePayload(await idp.mintAccessToken({ subject: user.id }));
+    const scope = 'openid urn:zitadel:iam:user:resourceowner';
+    const claims = decodePayload(await idp.mintAccessToken({ subject: user.id, scope }));
     expect(claims['urn:zitadel:iam:user:resourceowner:primary_domain']).toBe('beta-corp.localhost');
     expect(claims['urn:zitadel:iam:org:project:roles']).toEqual({
       editor: { [org.id]: 'beta-corp.localhost' },

@@ -53,8 +53,10 @@ describe('revocation', () => {
     expect(await introspect(token)).toMatchObject({ active: true });
   });
 
-  it('answers 401 without client auth and 400 without a token', async () => {
-    expect((await postForm(`${idp.issuer}/oauth/v2/revoke`, { token: 'x' })).status).toBe(401);
+  // zitadel/oidc pkg/op/server_http.go: parseClientCredentials answers a request naming no
+  // client 400 invalid_request; revocationHandler answers a missing token 400.
+  it('answers 400 without client identification and 400 without a token', async () => {
+    expect((await postForm(`${idp.issuer}/oauth/v2/revoke`, { token: 'x' })).status).toBe(400);
     const res = await postForm(
       `${idp.issuer}/oauth/v2/revoke`,
       {},

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '../src/index.js';
 import type { ApiApp } from '../src/types.js';
-import { assertion, basic, decodePayload, postForm, type AssertionOverrides } from './helpers.js';
+import {
+  assertion,
+  basic,
+  decodePayload,
+  introspectAs,
+  postForm,
+  type AssertionOverrides,
+} from './helpers.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -10,14 +17,7 @@ describe('token endpoint', () => {
   let api: ApiApp & { clientSecret: string };
   let tokenUrl: string;
   const audScope = (): string => `urn:zitadel:iam:org:project:id:${idp.defaultProject.id}:aud`;
-  const introspect = async (token: string): Promise<Record<string, unknown>> =>
-    (await (
-      await postForm(
-        `${idp.issuer}/oauth/v2/introspect`,
-        { token },
-        { Authorization: basic(api.clientId, api.clientSecret) },
-      )
-    ).json()) as Record<string, unknown>;
+  const introspect = (token: string) => introspectAs(idp.issuer, api, token);
 
   beforeAll(async () => {
     idp = await startTestIdp();
@@ -49,12 +49,14 @@ describe('token endpoint', () => {
     expect(claims).toMatchObject({
       sub: user.userId,
       aud: [idp.defaultProject.id],
-      client_id: user.userName,
-      'urn:zitadel:iam:org:project:roles': { admin: { [idp.defaultOrg.id]: 'acme.localhost' } },
+      client_id: user.userId,
+      [`urn:zitadel:iam:org:project:${idp.defaultProject.id}:roles`]: {
+        admin: { [idp.defaultOrg.id]: 'acme.localhost' },
+      },
     });
     expect(decodePayload(String(body['id_token']))).toMatchObject({
       sub: user.userId,
-      azp: user.userName,
+      azp: user.userId,
     });
     expect(await introspect(String(body['access_token']))).toMatchObject({
       active: true,
@@ -69,17 +71,16 @@ describe('token endpoint', () => {
     expect(Object.keys(claims).filter((c) => c.endsWith(':roles'))).toEqual([]);
   });
 
-  it('asserts roles when the project asks for it', async () => {
+  // internal/api/oidc/token_jwt_profile.go passes projectRoleAssertion=false: the project's
+  // "Assert Roles on Authentication" does not reach service-user grants.
+  it("ignores the project's role assertion for the JWT bearer grant", async () => {
     const project = idp.createProject({ name: 'asserting', roleAssertion: true });
     const user = idp.createServiceUser({ roles: ['reader'], projectId: project.id });
     const body = (await (
       await jwtBearer(`urn:zitadel:iam:org:project:id:${project.id}:aud`, user)
     ).json()) as Record<string, unknown>;
-    expect(
-      decodePayload(String(body['access_token']))[
-        `urn:zitadel:iam:org:project:${project.id}:roles`
-      ],
-    ).toBeDefined();
+    const claims = decodePayload(String(body['access_token']));
+    expect(Object.keys(claims).filter((c) => c.endsWith(':roles'))).toEqual([]);
   });
 
   it('issues opaque tokens for a service user with the opaque token type', async () => {
@@ -107,12 +108,10 @@ describe('token endpoint', () => {
     expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
   });
 
-  it('answers invalid_request without an assertion and invalid_scope for an unknown project', async () => {
+  it('answers invalid_request without an assertion', async () => {
     const missing = await postForm(tokenUrl, { grant_type: JWT_BEARER });
+    expect(missing.status).toBe(400);
     expect(await missing.json()).toMatchObject({ error: 'invalid_request' });
-    const res = await jwtBearer('urn:zitadel:iam:org:project:id:123:aud');
-    expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'invalid_scope' });
   });
 
   it('issues a token for client credentials with the service user name and secret', async () => {
@@ -127,10 +126,15 @@ describe('token endpoint', () => {
     );
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
+    expect(decodePayload(String(body['access_token']))).toMatchObject({
+      client_id: user.clientId,
+    });
     expect(await introspect(String(body['access_token']))).toMatchObject({
       active: true,
       sub: user.userId,
-      'urn:zitadel:iam:org:project:roles': { editor: { [idp.defaultOrg.id]: 'acme.localhost' } },
+      [`urn:zitadel:iam:org:project:${idp.defaultProject.id}:roles`]: {
+        editor: { [idp.defaultOrg.id]: 'acme.localhost' },
+      },
     });
   });
 
@@ -143,8 +147,9 @@ describe('token endpoint', () => {
     );
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ error: 'invalid_client' });
+    // zitadel/oidc pkg/op/server_http.go parseClientCredentials: naming no client is 400.
     const none = await postForm(tokenUrl, { grant_type: 'client_credentials' });
-    expect(none.status).toBe(401);
+    expect(none.status).toBe(400);
   });
 
   it('answers unsupported_grant_type and invalid_request', async () => {

@@ -17,7 +17,11 @@ describe('userinfo', () => {
       familyName: 'Doe',
       roles: ['reader'],
     });
-    const token = await idp.mintAccessToken({ subject: user.id, format: 'opaque' });
+    const token = await idp.mintAccessToken({
+      subject: user.id,
+      format: 'opaque',
+      scope: 'openid profile email urn:zitadel:iam:user:resourceowner',
+    });
     const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({

@@ -1,7 +1,8 @@
 /**
  * `POST /oauth/v2/token`: dispatches on `grant_type`, issues the access token (JWT or
  * opaque, per service user or app) and, with `openid`, an ID token; errors follow
- * RFC 6749 §5.2 (400, or 401 for client authentication).
+ * RFC 6749 §5.2 (400, or 401 for client authentication). The answer has no `scope`, as
+ * ZITADEL's (zitadel/oidc pkg/oidc/token.go, AccessTokenResponse has no such field).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authorizationCodeGrant } from '../code-grant.js';
@@ -24,7 +25,6 @@ async function respond(
     access_token: accessToken,
     token_type: 'Bearer',
     expires_in: spec.exp - Math.floor(Date.now() / 1000),
-    scope: spec.scope,
   };
   if (request.openid) {
     const audience = [...new Set([spec.clientId, ...spec.audience])];

@@ -31,7 +31,8 @@ export async function handleUserinfo(
   const issued = await ctx.tokens.resolve(bearer(req), ctx.keys, ctx.issuer);
   if (issued === undefined) throw invalidToken();
   const sub = String(issued.claims['sub']);
-  const scope = typeof issued.claims['scope'] === 'string' ? issued.claims['scope'] : '';
+  const granted = issued.claims['scope'] ?? issued.extra['scope'];
+  const scope = typeof granted === 'string' ? granted : '';
   const zitadel = Object.entries(issued.claims).filter(([name]) =>
     name.startsWith('urn:zitadel:iam:'),
   );
