@@ -104,20 +104,48 @@ export function requireRoles(
   };
 }
 
-/** A check that the token grants the given scopes; a failure names them in the challenge. */
+/**
+ * What an operator reads when a scope guard refuses a JWT that has no scope claim at all.
+ * ZITADEL's JWT access tokens never carry one (its introspection answers do), so such a
+ * guard refuses every ZITADEL JWT: a setup problem, not the caller's.
+ */
+export const JWT_WITHOUT_SCOPE_HINT =
+  'zitauth: requireScopes() refused a JWT access token that has no scope claim. ZITADEL JWT ' +
+  'access tokens carry none (only introspection answers do), so this guard refuses every ' +
+  'ZITADEL JWT. Set introspectJwt: true with introspection credentials (scopes are then read ' +
+  'from introspection), issue opaque tokens, or guard the route with requireRoles().';
+
+/** A JWT verified locally whose claims name no scopes in any form. */
+function scopelessJwt(auth: AuthContext): boolean {
+  return auth.tokenKind === 'jwt' && !('scope' in auth.claims) && !('scp' in auth.claims);
+}
+
+/**
+ * A check that the token grants the given scopes; a failure names them in the challenge.
+ * Refusing a JWT without any scope claim also warns the operator once per guard
+ * (`process.emitWarning`, code `ZITAUTH_JWT_WITHOUT_SCOPE`) and puts the same explanation
+ * in the error's `cause`; the client still gets the generic 403.
+ */
 export function requireScopes(
   scopes: string | readonly string[],
   options: { match?: Match } = {},
 ): AuthCheck {
   const list = toList(scopes, 'requireScopes');
   const match = options.match ?? 'all';
+  let warned = false;
   return (maybeAuth, context) => {
     const auth = authenticated(maybeAuth, context);
     const ok =
       match === 'any'
         ? list.some((scope) => hasScope(auth, scope))
         : list.every((scope) => hasScope(auth, scope));
-    if (!ok) throw new InsufficientScopeError({ realm: context?.realm ?? 'api', scopes: list });
+    if (ok) return;
+    const realm = context?.realm ?? 'api';
+    if (!scopelessJwt(auth)) throw new InsufficientScopeError({ realm, scopes: list });
+    if (!warned) process.emitWarning(JWT_WITHOUT_SCOPE_HINT, { code: 'ZITAUTH_JWT_WITHOUT_SCOPE' });
+    warned = true;
+    const cause = new ZitauthConfigError(JWT_WITHOUT_SCOPE_HINT);
+    throw new InsufficientScopeError({ realm, scopes: list, cause });
   };
 }
 

@@ -97,6 +97,19 @@ function introspectionPath(
   });
 }
 
+/**
+ * A JWT's claims, plus `scope` from its introspection answer when the JWT has none:
+ * ZITADEL leaves scope out of JWT access tokens but answers it from introspection, so
+ * `introspectJwt` is how scope guards work on ZITADEL JWTs.
+ */
+function withScope(
+  claims: Record<string, unknown>,
+  introspected: Record<string, unknown>,
+): Record<string, unknown> {
+  if ('scope' in claims || 'scp' in claims || !('scope' in introspected)) return claims;
+  return { ...claims, scope: introspected['scope'] };
+}
+
 /** The uncached check of one token, routed by its form and the configured mode. */
 function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPolicy): Check {
   const discovery = createDiscovery(config.issuer, { ...http, now: config.now });
@@ -118,7 +131,9 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
       const claims = await verifyJwt(token);
       if (!config.introspectJwt) return { active: true, kind: 'jwt', claims };
       const live = await introspected(token, 'jwt');
-      return live.active ? { active: true, kind: 'jwt', claims } : live;
+      return live.active
+        ? { active: true, kind: 'jwt', claims: withScope(claims, live.claims) }
+        : live;
     }
     if (config.mode === 'jwt') throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
     if (introspect === undefined) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   hasAllRoles,
   hasAnyRole,
@@ -10,6 +10,7 @@ import {
   roleOrganizations,
   type AuthContext,
 } from '../src/index.js';
+import { JWT_WITHOUT_SCOPE_HINT } from '../src/authorize.js';
 import { toAuthContext, createRolesSource } from '../src/claims.js';
 
 const ACME = '178204173316174381';
@@ -146,6 +147,44 @@ describe('requireScopes', () => {
 
   it('answers 401 when nobody is authenticated', () => {
     expect(() => requireScopes('openid')(null)).toThrow(expect.objectContaining({ status: 401 }));
+  });
+
+  describe('on a JWT without any scope claim (every ZITADEL JWT access token)', () => {
+    afterEach(() => void vi.restoreAllMocks());
+    const { scope: _omitted, ...withoutScope } = editor.claims;
+    const scopeless = (kind: 'jwt' | 'opaque'): AuthContext =>
+      toAuthContext(withoutScope, kind, createRolesSource(undefined, undefined));
+
+    it('refuses with the generic 403 and explains the setup in the cause and one warning', () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      const guard = requireScopes('quotes:read');
+      for (let i = 0; i < 2; i++) {
+        expect(() => guard(scopeless('jwt'))).toThrow(
+          expect.objectContaining({
+            status: 403,
+            message: 'The access token does not grant the required permission',
+            cause: expect.objectContaining({ message: JWT_WITHOUT_SCOPE_HINT }),
+          }),
+        );
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn).toHaveBeenCalledWith(JWT_WITHOUT_SCOPE_HINT, {
+        code: 'ZITAUTH_JWT_WITHOUT_SCOPE',
+      });
+    });
+
+    it('stays quiet for an opaque token or a JWT whose scope lacks the one required', () => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      for (const auth of [scopeless('opaque'), editor]) {
+        expect(() => requireScopes('quotes:read')(auth)).toThrow(
+          expect.not.objectContaining({ cause: expect.anything() }),
+        );
+        expect(() => requireScopes('quotes:read')(auth)).toThrow(
+          expect.objectContaining({ status: 403 }),
+        );
+      }
+      expect(warn).not.toHaveBeenCalled();
+    });
   });
 });
 

@@ -50,7 +50,11 @@ function segment(value: unknown): string {
 
 describe('local JWT verification', () => {
   it('accepts a ZITADEL JWT access token and normalizes its claims', async () => {
-    const token = await idp.mintAccessToken({ roles: ['editor'], subject: 'user-1' });
+    const token = await idp.mintAccessToken({
+      roles: ['editor'],
+      subject: 'user-1',
+      scope: 'openid urn:zitadel:iam:user:resourceowner',
+    });
     const auth = await verifier().verify(token);
     expect(auth).toMatchObject({
       subject: 'user-1',
@@ -62,6 +66,13 @@ describe('local JWT verification', () => {
     expect(auth.audience).toContain(idp.defaultProject.id);
     expect(auth.tokenId).toEqual(expect.any(String));
     expect(auth.expiresAt.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  // ZITADEL sends the resourceowner claims only for urn:zitadel:iam:user:resourceowner.
+  it('leaves orgId undefined for a token issued without the resourceowner scope', async () => {
+    const auth = await verifier().verify(await idp.mintAccessToken({ roles: ['editor'] }));
+    expect(auth.orgId).toBeUndefined();
+    expect(auth.roles).toEqual({ editor: { [idp.defaultOrg.id]: idp.defaultOrg.primaryDomain } });
   });
 
   it('authenticates a request through its Authorization header', async () => {
@@ -395,6 +406,17 @@ describe('introspection', () => {
     await expect(v.verify(token)).resolves.toMatchObject({ tokenKind: 'jwt' });
     idp.revoke(token);
     await expect(v.verify(token)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_TOKEN_INACTIVE' });
+  });
+
+  // ZITADEL's JWT access tokens carry no scope; its introspection answers do.
+  it('reads the scope of a ZITADEL JWT from introspection with introspectJwt', async () => {
+    const token = await idp.mintAccessToken({ scope: 'openid quotes:read' });
+    await expect(verifier().verify(token)).resolves.toMatchObject({ scopes: [] });
+    const v = verifier({ introspection: basicAuth(), introspectJwt: true });
+    await expect(v.verify(token)).resolves.toMatchObject({
+      tokenKind: 'jwt',
+      scopes: ['openid', 'quotes:read'],
+    });
   });
 
   it('introspects JWTs too in introspect mode', async () => {
