@@ -62,13 +62,19 @@ const invalidToken = (description: string): Expected => refused(401, 'invalid_to
 const EXPIRED = invalidToken('The access token expired');
 const INACTIVE = invalidToken('The access token is not active');
 
-/** A 200 from a protected route: the caller as the routes describe it. */
-function caller(tokenKind: 'jwt' | 'opaque' = 'jwt') {
+/**
+ * A 200 from a protected route: the caller as the routes describe it. `orgId` is null
+ * unless the token was issued for the `urn:zitadel:iam:user:resourceowner` scope, as
+ * ZITADEL sends the organisation claims only then.
+ */
+function caller(tokenKind: 'jwt' | 'opaque' = 'jwt', withOrg = false) {
   return (env: CaseEnv): Expected => ({
     status: 200,
-    body: { subject: SUBJECT, orgId: env.idp.defaultOrg.id, tokenKind },
+    body: { subject: SUBJECT, orgId: withOrg ? env.idp.defaultOrg.id : null, tokenKind },
   });
 }
+
+const RESOURCE_OWNER_SCOPE = 'openid urn:zitadel:iam:user:resourceowner';
 
 function get(path: string, headers: Record<string, string | string[]> = {}): TestRequest {
   return { path, headers };
@@ -204,6 +210,16 @@ const authentication: Case[] = [
   },
   { name: 'accepts a JWT access token', request: withToken('/me'), expect: caller('jwt') },
   {
+    name: 'reads the organisation of a token issued for the resourceowner scope',
+    request: withToken('/me', { scope: RESOURCE_OWNER_SCOPE }),
+    expect: caller('jwt', true),
+  },
+  {
+    name: 'reads the organisation of an opaque token issued for the resourceowner scope',
+    request: withToken('/me', { format: 'opaque', scope: RESOURCE_OWNER_SCOPE }),
+    expect: caller('opaque', true),
+  },
+  {
     name: 'accepts the scheme in any case',
     request: async ({ idp }) =>
       get('/me', { authorization: `bEaReR ${await idp.mintAccessToken({ subject: SUBJECT })}` }),
@@ -310,9 +326,20 @@ const authorization: Case[] = [
     expect: FORBIDDEN,
   },
   {
-    name: 'allows a token granting the scope',
+    name: 'allows an opaque token whose introspection grants the scope',
+    request: withToken('/scoped', { format: 'opaque', scope: `openid ${SCOPE}` }),
+    expect: caller('opaque'),
+  },
+  {
+    // ZITADEL's JWT access tokens carry no scope claim: a scope guard refuses them.
+    name: 'refuses a ZITADEL JWT on a scope guard with 403 (its JWTs carry no scope)',
     request: withToken('/scoped', { scope: `openid ${SCOPE}` }),
-    expect: caller('jwt'),
+    expect: refused(
+      403,
+      'insufficient_scope',
+      'The access token does not grant the required permission',
+      SCOPE,
+    ),
   },
   {
     name: 'refuses a token without the scope with 403 naming it',

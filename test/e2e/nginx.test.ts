@@ -84,8 +84,11 @@ beforeAll(async () => {
   const introspector = idp.createApiApp({ auth: 'basic' });
   ada = idp.createUser({ userName: 'ada', roles: ['editor'] });
   const bob = idp.createUser({ userName: 'bob', roles: ['reader'] });
-  editorToken = await idp.mintAccessToken({ subject: ada.id });
-  readerToken = await idp.mintAccessToken({ subject: bob.id });
+  // The gateway's login scope: ZITADEL names the organisation (X-Auth-Org-Id) only for
+  // urn:zitadel:iam:user:resourceowner.
+  const scope = 'openid profile email urn:zitadel:iam:user:resourceowner';
+  editorToken = await idp.mintAccessToken({ subject: ada.id, scope });
+  readerToken = await idp.mintAccessToken({ subject: bob.id, scope });
   gateway = await createGateway({
     issuer: idp.issuer,
     projectId: idp.defaultProject.id,

@@ -50,21 +50,35 @@ export async function startLocalIdp(): Promise<LocalIdp> {
   };
 }
 
+/**
+ * The scope a front end of this API requests at login: the project audience, the roles,
+ * and the user's organisation (ZITADEL names it only when asked).
+ */
+export function loginScope(projectId: string): string {
+  return [
+    'openid profile email',
+    `urn:zitadel:iam:org:project:id:${projectId}:aud`,
+    'urn:zitadel:iam:org:projects:roles',
+    'urn:zitadel:iam:user:resourceowner',
+  ].join(' ');
+}
+
 /** Creates the sample users and mints their tokens. */
 export async function createSampleCallers(idp: TestIdp): Promise<SampleCallers> {
   const ada = idp.createUser({ userName: 'ada', roles: ['editor'] });
   const bob = idp.createUser({ userName: 'bob', roles: ['reader'] });
   const bot = idp.createServiceUser({ userName: 'quote-bot', roles: ['editor'] });
+  const scope = loginScope(idp.defaultProject.id);
   return {
     editor: {
       name: 'ada',
       description: 'user, role editor, JWT',
-      token: await idp.mintAccessToken({ subject: ada.id, format: 'jwt' }),
+      token: await idp.mintAccessToken({ subject: ada.id, format: 'jwt', scope }),
     },
     reader: {
       name: 'bob',
       description: 'user, role reader, JWT',
-      token: await idp.mintAccessToken({ subject: bob.id, format: 'jwt' }),
+      token: await idp.mintAccessToken({ subject: bob.id, format: 'jwt', scope }),
     },
     bot: {
       name: 'quote-bot',
@@ -74,7 +88,12 @@ export async function createSampleCallers(idp: TestIdp): Promise<SampleCallers> 
     expired: {
       name: 'ada',
       description: 'the same user with a JWT that expired 5 minutes ago',
-      token: await idp.mintAccessToken({ subject: ada.id, format: 'jwt', expiresInSeconds: -300 }),
+      token: await idp.mintAccessToken({
+        subject: ada.id,
+        format: 'jwt',
+        scope,
+        expiresInSeconds: -300,
+      }),
     },
   };
 }

@@ -9,7 +9,9 @@ let idp: TestIdp;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  idp = await startTestIdp();
+  // The guards' mechanics need scopes in the JWT, as other providers send them; ZITADEL's
+  // JWTs carry none (see the conformance table and the testing IdP's fidelity table).
+  idp = await startTestIdp({ jwtScopeClaim: true });
   app = Fastify();
   await app.register(zitauth, {
     issuer: idp.issuer,

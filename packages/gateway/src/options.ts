@@ -15,7 +15,10 @@ export interface LoginOptions {
   clientId: string;
   /** Secret of a "Web" application; leave unset for a PKCE-only "User Agent" app. */
   clientSecret?: string | undefined;
-  /** Scopes besides `openid profile email`, the project audience and the roles scope. @default [] */
+  /**
+   * Scopes besides `openid profile email`, the project audience, the roles scope and
+   * `urn:zitadel:iam:user:resourceowner`. @default []
+   */
   extraScopes?: readonly string[] | undefined;
   /** How long a started login stays valid, in milliseconds. @default 600000 */
   stateTtlMs?: number | undefined;

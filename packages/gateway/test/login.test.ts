@@ -56,6 +56,7 @@ describe('GET /api/v1/login', () => {
       'email',
       `urn:zitadel:iam:org:project:id:${stack.idp.defaultProject.id}:aud`,
       'urn:zitadel:iam:org:projects:roles',
+      'urn:zitadel:iam:user:resourceowner',
     ]);
     expect(response.headers['cache-control']).toBe('no-store');
   });

@@ -11,7 +11,9 @@ let editor: string;
 let reader: string;
 beforeAll(async () => {
   stack = await startStack();
-  editor = await stack.idp.mintAccessToken({ subject: stack.user.id });
+  // The scope the gateway's login asks for: ZITADEL names the organisation only then.
+  const scope = 'openid profile email urn:zitadel:iam:user:resourceowner';
+  editor = await stack.idp.mintAccessToken({ subject: stack.user.id, scope });
   const bob = stack.idp.createUser({ userName: 'bob', roles: ['reader'] });
   reader = await stack.idp.mintAccessToken({ subject: bob.id });
 });

@@ -21,7 +21,9 @@ let idp: TestIdp;
 let authenticate: AuthMiddleware;
 
 beforeAll(async () => {
-  idp = await startTestIdp();
+  // The guards' mechanics need scopes in the JWT, as other providers send them; ZITADEL's
+  // JWTs carry none (see the conformance table and the testing IdP's fidelity table).
+  idp = await startTestIdp({ jwtScopeClaim: true });
   authenticate = auth({ issuer: idp.issuer, projectId: idp.defaultProject.id });
 });
 afterAll(async () => {
