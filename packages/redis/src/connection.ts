@@ -59,12 +59,19 @@ function openClient(config: ResolvedConnection) {
   return client;
 }
 
-/** Rejects with `RedisUnavailableError` once `ms` pass; a late answer or failure is dropped. */
+/**
+ * Rejects with `RedisUnavailableError` once `ms` pass; a late answer or failure is dropped.
+ * The rejection waits for one turn of I/O (setImmediate runs after the poll phase): when
+ * this process itself was busy past the deadline, a reply already in the socket still wins,
+ * so only a slow Redis counts as one.
+ */
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   promise.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new RedisUnavailableError('Redis did not answer in time')), ms);
+    timer = setTimeout(() => {
+      setImmediate(() => reject(new RedisUnavailableError('Redis did not answer in time')));
+    }, ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
