@@ -342,8 +342,26 @@ describe.each(examples)('$name', (example) => {
       ],
       ['PORT', { PORT: 'eighty' }],
       ['PORT', { PORT: '70000' }],
+      ['REDIS_URL', { REDIS_URL: 'cache.internal:6379' }],
+      ['CACHE_MAX_TTL_MS', { CACHE_MAX_TTL_MS: '0' }],
+      ['CACHE_MAX_TTL_MS', { CACHE_MAX_TTL_MS: '2s' }],
     ])('names %s when it is missing or wrong', (variable, env) => {
       expect(blamed(env)).toBe(variable);
+    });
+
+    it('reads a shared Redis cache and the cache time', () => {
+      const env = { REDIS_URL: 'rediss://:pw@cache.internal:6380', CACHE_MAX_TTL_MS: '2000' };
+      expect(readConfig(env)).toEqual({
+        port: 3000,
+        zitadel: undefined,
+        redisUrl: 'rediss://:pw@cache.internal:6380',
+        cacheMaxTtlMs: 2000,
+      });
+    });
+
+    it('never echoes a Redis password in an error', () => {
+      expect(() => readConfig({ REDIS_URL: 'http://:hunter2@cache' })).toThrow(ConfigError);
+      expect(() => readConfig({ REDIS_URL: 'http://:hunter2@cache' })).not.toThrow(/hunter2/);
     });
 
     it('never echoes the client secret in an error', () => {

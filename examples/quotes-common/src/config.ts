@@ -10,6 +10,12 @@
  *   ZITADEL_CLIENT_SECRET   API application secret      }
  *   ZITADEL_KEY_FILE        API application key file (path or JSON): introspection with a signed JWT
  *   PORT                    default 3000
+ *   REDIS_URL               redis:// or rediss:// URL: share verification results with the
+ *                           other instances of a fleet (@zitauth/redis); unset: this process only
+ *   REDIS_COMMAND_TIMEOUT_MS  longest wait for one Redis answer in milliseconds before the
+ *                           instance goes on without Redis (default 50)
+ *   CACHE_MAX_TTL_MS        longest reuse of a verification result in milliseconds, which is
+ *                           how late a revocation is seen (default 60000)
  */
 import { loadKeyFile, type IntrospectionAuth, type VerifierOptions } from '@zitauth/core';
 
@@ -22,6 +28,12 @@ export interface Config {
   port: number;
   /** Verifier options for a real ZITADEL; `undefined` starts the local test IdP instead. */
   zitadel: VerifierOptions | undefined;
+  /** Redis shared by a fleet's instances; `undefined` caches in this process only. */
+  redisUrl?: string | undefined;
+  /** Longest wait for one Redis answer, in milliseconds; `undefined`: the tier's default. */
+  redisCommandTimeoutMs?: number | undefined;
+  /** Longest reuse of a verification result, in milliseconds; `undefined`: core's default. */
+  cacheMaxTtlMs?: number | undefined;
 }
 
 /** A setting is missing or wrong; `variable` names it. */
@@ -158,7 +170,40 @@ function readZitadel(env: Env): VerifierOptions | undefined {
   };
 }
 
+/** A Redis URL; the value is never echoed, it may hold a password. */
+function readRedisUrl(env: Env): string | undefined {
+  const value = read(env, 'REDIS_URL');
+  if (value === undefined) return undefined;
+  if (!/^rediss?:\/\/[^/]/.test(value)) {
+    throw new ConfigError(
+      'REDIS_URL',
+      'REDIS_URL must be a URL such as redis://cache.internal:6379',
+    );
+  }
+  return value;
+}
+
+/** A whole number of milliseconds above 0 in `name`, or undefined when unset. */
+function readMilliseconds(env: Env, name: string): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(value)) {
+    throw new ConfigError(
+      name,
+      `${name} must be a whole number of milliseconds above 0, got "${value.slice(0, 20)}"`,
+    );
+  }
+  return Number(value);
+}
+
 /** Reads and checks the settings; throws `ConfigError` naming the variable to fix. */
 export function readConfig(env: Env = process.env): Config {
-  return { port: readPort(env), zitadel: readZitadel(env) };
+  const config: Config = { port: readPort(env), zitadel: readZitadel(env) };
+  const redisUrl = readRedisUrl(env);
+  const redisCommandTimeoutMs = readMilliseconds(env, 'REDIS_COMMAND_TIMEOUT_MS');
+  const cacheMaxTtlMs = readMilliseconds(env, 'CACHE_MAX_TTL_MS');
+  if (redisUrl !== undefined) config.redisUrl = redisUrl;
+  if (redisCommandTimeoutMs !== undefined) config.redisCommandTimeoutMs = redisCommandTimeoutMs;
+  if (cacheMaxTtlMs !== undefined) config.cacheMaxTtlMs = cacheMaxTtlMs;
+  return config;
 }

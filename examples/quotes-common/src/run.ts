@@ -1,10 +1,18 @@
 /**
  * Runs one quote API example: reads the environment (exiting with a message that names the
- * wrong variable), trusts the configured ZITADEL or starts a local test IdP, lets the
+ * wrong variable), trusts the configured ZITADEL or starts a local test IdP, shares its
+ * cache on Redis when REDIS_URL is set (one instance of a fleet), lets the
  * example serve its app, prints what it trusts (and, locally, test tokens with curl
  * lines), and shuts everything down on SIGINT/SIGTERM.
  */
-import { createVerifier, type Verifier, type VerifierOptions } from '@zitauth/core';
+import {
+  createVerifier,
+  type CacheOptions,
+  type Verifier,
+  type VerifierOptions,
+} from '@zitauth/core';
+import { subscribe } from 'node:diagnostics_channel';
+import { createRedisStore, type RedisStateEvent, type RedisStore } from '@zitauth/redis';
 import { ConfigError, readConfig, type Config } from './config.js';
 import { onShutdown } from './listen.js';
 import { createSampleCallers, startLocalIdp, type LocalIdp } from './local-idp.js';
@@ -56,10 +64,32 @@ async function trust(config: Config): Promise<{ options: VerifierOptions; local?
   return { options: local.verifierOptions, local };
 }
 
+/** The verifier's cache settings: shared on Redis when REDIS_URL is set. */
+function cacheOf(config: Config): { cache: CacheOptions; store?: RedisStore } {
+  const cache: CacheOptions = {};
+  if (config.cacheMaxTtlMs !== undefined) cache.maxTtlMs = config.cacheMaxTtlMs;
+  if (config.redisUrl === undefined) return { cache };
+  const store = createRedisStore({
+    url: config.redisUrl,
+    ...(config.redisCommandTimeoutMs === undefined
+      ? {}
+      : { commandTimeoutMs: config.redisCommandTimeoutMs }),
+  });
+  const { protocol, host } = new URL(config.redisUrl);
+  console.log(`  cache          shared on Redis at ${protocol}//${host}`);
+  // An operator sees when the fleet stops sharing (requests are still answered).
+  subscribe('zitauth:redis', (message) => {
+    const event = message as RedisStateEvent;
+    console.warn(`redis ${event.state}${event.reason === undefined ? '' : `: ${event.reason}`}`);
+  });
+  return { cache: { ...cache, store }, store };
+}
+
 async function start(name: string, serve: Serve): Promise<void> {
   const config = configOrExit(name);
   const { options, local } = await trust(config);
-  const verifier = createVerifier(options);
+  const { cache, store } = cacheOf(config);
+  const verifier = createVerifier({ ...options, cache: { ...options.cache, ...cache } });
   const served = await serve(verifier, config.port);
   console.log(`${name} listening on ${served.url}`);
   if (local === undefined) describeZitadel(options);
@@ -68,6 +98,7 @@ async function start(name: string, serve: Serve): Promise<void> {
   onShutdown(async () => {
     await served.close();
     verifier.close();
+    await store?.close();
     await local?.idp.close();
   });
 }
