@@ -30,10 +30,18 @@ async function freePort() {
   return port;
 }
 
-/** Spawns `command` and resolves once something answers on `port`. */
+/** Every process started here, killed on exit even when a scenario fails. */
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Spawns `command` and resolves once something answers on `port` (a loaded host may take a while). */
 async function started(command, args, port, env = process.env) {
   const child = spawn(command, args, { env, stdio: 'ignore' });
-  for (let i = 0; i < 200; i += 1) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  for (let i = 0; i < 1200; i += 1) {
     const open = await fetch(`http://127.0.0.1:${port}/`).then(
       () => true,
       () => false,
@@ -58,6 +66,7 @@ async function startRedis() {
   const child = spawn('redis-server', [...args, '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
+  children.add(child);
   const store = createRedisStore({ url: `redis://127.0.0.1:${port}` });
   while (!(await store.ping())) await sleep(20);
   await store.close();
