@@ -63,6 +63,15 @@ export function createFleetFill<V>(deps: FleetFillDeps<V>) {
     return { retry: false };
   }
 
+  /**
+   * The value, if another instance stored it between our miss and our lock (it took and
+   * released the lock in that gap): checked again under the lock, or it would be loaded twice.
+   */
+  async function stored(key: string): Promise<V | undefined> {
+    const reply = await deps.connection.command(['GET', deps.redisKey(key)]).catch(() => null);
+    return deps.read(key, reply);
+  }
+
   async function loadAndStore(key: string, load: () => Promise<CacheFill<V>>): Promise<V> {
     const { value, ttlMs } = await load();
     if (ttlMs > 0) await deps.store(key, value, ttlMs);
@@ -76,7 +85,7 @@ export function createFleetFill<V>(deps: FleetFillDeps<V>) {
       if (lock === undefined) return loadAndStore(key, load);
       if (lock !== HELD) {
         try {
-          return await loadAndStore(key, load);
+          return (await stored(key)) ?? (await loadAndStore(key, load));
         } finally {
           await release(key, lock);
         }

@@ -27,7 +27,8 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   lockTtlMs?: number;
   /**
    * Longest time a miss waits for another instance's result before loading it itself, in
-   * milliseconds. @default 3000
+   * milliseconds. The default is core's IdP call timeout: giving up earlier would only start
+   * a second call to an IdP that is already slow. @default 5000
    */
   lockWaitMs?: number;
 }
@@ -97,7 +98,7 @@ export function createRedisStore<V extends object = CachedResult>(
   const config = resolveConnection(options);
   const { now, keyPrefix } = config;
   const lockTtlMs = duration(options.lockTtlMs, 'lockTtlMs', 10_000);
-  const lockWaitMs = duration(options.lockWaitMs, 'lockWaitMs', 3000);
+  const lockWaitMs = duration(options.lockWaitMs, 'lockWaitMs', 5000);
   const local = localLevel<V>(options, now);
   // Every option is checked above: a mistake must not leave a connection behind.
   const connection = createConnection(config);

@@ -142,6 +142,15 @@ describe('fleet-wide fill', () => {
     expect(await raw.exists(`store-test:${key}:lock`)).toBe(0);
   });
 
+  it('does not load a value another instance stored between the miss and the lock', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const key = freshKey();
+    await a.set(key, { n: 16 }, 60_000);
+    const { load, calls } = countingLoad({ n: 17 });
+    await expect(b.fill(key, load)).resolves.toEqual({ n: 16 });
+    expect(calls()).toBe(0);
+  });
+
   it('stores nothing for a result with no time to live left, and still answers', async () => {
     const a = await instance();
     const key = freshKey();
