@@ -177,6 +177,11 @@ function resolveRealm(value: unknown): string {
 export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     fail('createVerifier needs an options object with at least issuer and projectId');
+  if ('issuers' in options) {
+    fail(
+      'several issuers need createMultiIssuerVerifier({ issuers }); createVerifier trusts one issuer',
+    );
+  }
   const allowHttp = options.allowInsecureHttp === true;
   const endpoints = options.endpoints ?? {};
   if (options.fetch !== undefined && typeof options.fetch !== 'function')

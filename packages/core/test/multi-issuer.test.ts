@@ -7,6 +7,7 @@ import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
   createMemoryStore,
   createMultiIssuerVerifier,
+  createVerifier,
   requireIssuer,
   type CachedResult,
   type CacheStore,
@@ -14,6 +15,7 @@ import {
   type MultiIssuerOptions,
   type MultiIssuerVerifier,
   type TokenRequest,
+  type VerifierOptions,
 } from '../src/index.js';
 
 let a: TestIdp;
@@ -86,13 +88,16 @@ describe('JWT routing by iss', () => {
     expect([idpCalls(a), idpCalls(b)]).toEqual([0, 0]);
   });
 
-  it('refuses a JWT without iss, and one whose payload is not JSON, without any IdP call', async () => {
+  it('refuses a JWT without iss, or whose payload is not a JSON object, without any IdP call', async () => {
     const v = verifier();
     const noIss = await a.mintAccessToken({ claims: { iss: undefined } });
     await expect(v.verify(noIss)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_ISSUER_MISMATCH' });
     await expect(v.verify('eyJhbGciOiJSUzI1NiJ9.bm90LWpzb24.c2ln')).rejects.toMatchObject({
       status: 401,
       code: 'ERR_ZITAUTH_TOKEN_MALFORMED',
+    });
+    await expect(v.verify('eyJhbGciOiJSUzI1NiJ9.bnVsbA.c2ln')).rejects.toMatchObject({
+      code: 'ERR_ZITAUTH_ISSUER_MISMATCH',
     });
     expect([idpCalls(a), idpCalls(b)]).toEqual([0, 0]);
   });
@@ -303,5 +308,12 @@ describe('configuration', () => {
     ],
   ])('refuses %j at start-up', (options, message) => {
     expect(() => createMultiIssuerVerifier(options as MultiIssuerOptions)).toThrow(message);
+  });
+
+  it('points createVerifier given issuers to createMultiIssuerVerifier', () => {
+    const options = { issuers: [one()] } as unknown as VerifierOptions;
+    expect(() => createVerifier(options)).toThrow(
+      /several issuers need createMultiIssuerVerifier\(\{ issuers \}\)/,
+    );
   });
 });
