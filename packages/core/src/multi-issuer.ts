@@ -15,6 +15,7 @@
  */
 import { InvalidTokenError, ZitauthConfigError, ZitauthError } from './errors.js';
 import { extractToken, type ExtractOptions } from './extract.js';
+import { publishRefused } from './observability/decisions.js';
 import { resolveOptions } from './options.js';
 import type {
   AuthContext,
@@ -207,13 +208,22 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
       }
       owner = route(token, request);
     } catch (error) {
-      return Promise.reject(error instanceof ZitauthError ? error.withRealm(realm) : error);
+      return Promise.reject(refused(error));
     }
     return owner.verify(token);
   }
 
   const issuers = Object.freeze([...byIssuer.keys()]);
   const first = byIssuer.get(issuers[0]!)!;
+  // Refusals made before any issuer owns the token are published under every trusted issuer.
+  const trusted = issuers.join(' ');
+
+  /** A routing refusal on its way out: the shared realm applied, and published. */
+  function refused(error: unknown): unknown {
+    if (!(error instanceof ZitauthError)) return error;
+    publishRefused(trusted, error);
+    return error.withRealm(realm);
+  }
 
   function authenticate(
     request: TokenRequest,
@@ -223,7 +233,7 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
     try {
       token = extractToken(request, extractOptions);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(refused(error));
     }
     // Without a token the answer (null, or a bare challenge) is the same whoever would
     // have verified it: any issuer's verifier gives it, with the shared realm.

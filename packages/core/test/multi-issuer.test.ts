@@ -2,6 +2,7 @@
 // to one issuer's keys only, unknown issuers refused without any IdP call, the opaque-token
 // rule (configured order or a resolver), one issuer down, caches kept apart in one shared
 // store, and the start-up checks.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
@@ -86,6 +87,22 @@ describe('JWT routing by iss', () => {
       },
     });
     expect([idpCalls(a), idpCalls(b)]).toEqual([0, 0]);
+  });
+
+  it('publishes a routing refusal on zitauth:refused under every trusted issuer', async () => {
+    const seen: unknown[] = [];
+    const listener = (message: unknown): void => void seen.push(message);
+    subscribe('zitauth:refused', listener);
+    const stranger = await a.mintAccessToken({ claims: { iss: 'https://stranger.example' } });
+    await expect(verifier().verify(stranger)).rejects.toMatchObject({ status: 401 });
+    unsubscribe('zitauth:refused', listener);
+    expect(seen).toEqual([
+      expect.objectContaining({
+        issuer: `${a.issuer} ${b.issuer}`,
+        code: 'ERR_ZITAUTH_ISSUER_MISMATCH',
+        status: 401,
+      }),
+    ]);
   });
 
   it('refuses a JWT without iss, or whose payload is not a JSON object, without any IdP call', async () => {
