@@ -105,9 +105,25 @@ export function headerValues(message: IncomingMessage, name: string): string[] |
   return values.length > 0 ? values : undefined;
 }
 
+/** Methods whose request body has defined semantics (RFC 6750 §2.2 rules out GET). */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Whether a parsed body may carry a token: RFC 6750 §2.2 allows only a single-part
+ * `application/x-www-form-urlencoded` body of a method that has one. A JSON field that
+ * happens to be named `access_token` is application data, not a credential.
+ */
+export function isFormBody(message: IncomingMessage): boolean {
+  if (!BODY_METHODS.has(message.method ?? '')) return false;
+  const type = message.headers['content-type'];
+  if (type === undefined) return false;
+  return type.split(';', 1)[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+}
+
 /**
  * The `TokenRequest` of a Node request: every `Authorization` header, plus `access_token`
- * from the parsed query and body when present (core ignores them unless enabled).
+ * from the parsed query, and from the parsed body when it is a form (core ignores both
+ * unless enabled, but refuses a request that uses two methods either way).
  */
 export function nodeTokenRequest(
   message: IncomingMessage,
@@ -120,7 +136,7 @@ export function nodeTokenRequest(
   };
   const fromQuery = strings(field(query, 'access_token'));
   if (fromQuery !== undefined) request.query = fromQuery;
-  const fromBody = strings(field(body, 'access_token'));
+  const fromBody = isFormBody(message) ? strings(field(body, 'access_token')) : undefined;
   if (fromBody !== undefined) request.body = fromBody;
   return request;
 }

@@ -8,9 +8,10 @@
 import { InvalidRequestError, InvalidTokenError, type ZitauthErrorOptions } from './errors.js';
 import type { TokenRequest, TokenTransport } from './types.js';
 
-/** RFC 6750 §2.1: `Bearer` (any case), one or more spaces, then a token68. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-const SCHEME_ONLY = /^Bearer *$/i;
+/** `Bearer` (any case), then spaces (RFC 7235: SP only) and the credential, or nothing. */
+const BEARER_SCHEME = /^Bearer(?=\s|$) */i;
+/** RFC 6750 §2.1 `b64token`, the only token syntax any transport may carry. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** Options of {@link extractToken}. */
 export interface ExtractOptions {
@@ -25,41 +26,60 @@ function asList(value: string | readonly string[] | undefined): readonly string[
 }
 
 /**
- * The token from `Authorization` headers: `undefined` when none is a bearer credential
- * (another scheme such as Basic is not ours to judge), else the token.
+ * The bearer credential of the `Authorization` header: `undefined` when there is none
+ * (another scheme such as Basic is not ours to judge, and `Bearer` alone carries
+ * nothing), else everything after the scheme, checked later like any other token, so
+ * extra words or JSON are a bad token (401), not a bad request. Two headers are a
+ * malformed request, whatever they hold.
  */
-function fromHeaders(values: readonly string[], options: ExtractOptions): string[] {
-  const tokens: string[] = [];
-  for (const value of values) {
-    const match = BEARER.exec(value);
-    if (match?.[1] !== undefined) tokens.push(match[1]);
-    else if (SCHEME_ONLY.test(value) || /^Bearer\s/i.test(value)) {
-      throw new InvalidRequestError('ERR_ZITAUTH_INVALID_REQUEST', options.errors);
-    }
-  }
+function fromHeaders(values: readonly string[], options: ExtractOptions): string | undefined {
   if (values.length > 1) {
     throw new InvalidRequestError('ERR_ZITAUTH_MULTIPLE_TOKENS', options.errors);
   }
-  return tokens;
+  const value = values[0];
+  const scheme = value === undefined ? null : BEARER_SCHEME.exec(value);
+  if (value === undefined || scheme === null) return undefined;
+  const credential = value.slice(scheme[0].length);
+  return credential.trim() === '' ? undefined : credential.trimEnd();
+}
+
+/**
+ * The query or body token, if that transport is on. Whether on or not, a request using
+ * two methods is malformed (RFC 6750 §2: a client MUST NOT use more than one), so the
+ * count covers every transport the request used.
+ */
+function fromOtherTransports(
+  request: TokenRequest,
+  header: boolean,
+  options: ExtractOptions,
+): string | undefined {
+  const query = asList(request.query);
+  const body = asList(request.body);
+  const methods = Number(header) + Number(query.length > 0) + Number(body.length > 0);
+  if (methods > 1 || query.length > 1 || body.length > 1) {
+    throw new InvalidRequestError('ERR_ZITAUTH_MULTIPLE_TOKENS', options.errors);
+  }
+  if (options.transport.query === true && query[0] !== undefined) return query[0];
+  if (options.transport.body === true && body[0] !== undefined) return body[0];
+  return undefined;
 }
 
 /**
  * Returns the request's single bearer token, or `undefined` when it carries none.
- * Throws `InvalidRequestError` (400) for malformed or multiple credentials and
- * `InvalidTokenError` (401) for a token over the size cap.
+ * Throws `InvalidRequestError` (400) for a structurally wrong request (two methods, two
+ * headers, an empty query or body token) and `InvalidTokenError` (401) for a token that
+ * is not a `b64token` or is over the size cap.
  */
 export function extractToken(request: TokenRequest, options: ExtractOptions): string | undefined {
-  const tokens = fromHeaders(asList(request.authorization), options);
-  if (options.transport.query === true) tokens.push(...asList(request.query));
-  if (options.transport.body === true) tokens.push(...asList(request.body));
-  if (tokens.length > 1) {
-    throw new InvalidRequestError('ERR_ZITAUTH_MULTIPLE_TOKENS', options.errors);
-  }
-  const token = tokens[0];
+  const header = fromHeaders(asList(request.authorization), options);
+  const other = fromOtherTransports(request, header !== undefined, options);
+  const token = header ?? other;
   if (token === undefined) return undefined;
   if (token === '') throw new InvalidRequestError('ERR_ZITAUTH_INVALID_REQUEST', options.errors);
   if (Buffer.byteLength(token, 'utf8') > options.maxTokenBytes) {
     throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE', options.errors);
   }
+  if (!B64TOKEN.test(token))
+    throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED', options.errors);
   return token;
 }

@@ -20,12 +20,31 @@ describe('extractToken', () => {
     expect(extractToken({ authorization: 'Bearerabc' }, options)).toBeUndefined();
   });
 
-  it('refuses an empty or malformed bearer credential with invalid_request', () => {
-    for (const authorization of ['Bearer', 'Bearer ', 'Bearer a b', 'Bearer a"b', 'Bearer\tabc']) {
-      expect(() => extractToken({ authorization }, options)).toThrow(
-        expect.objectContaining({ status: 400, code: 'ERR_ZITAUTH_INVALID_REQUEST' }),
-      );
+  it('treats the Bearer scheme with nothing after it as no token', () => {
+    for (const authorization of ['Bearer', 'Bearer ', 'bearer    ', 'Bearer \t']) {
+      expect(extractToken({ authorization }, options)).toBeUndefined();
     }
+  });
+
+  it.each([
+    ['extra words', 'Bearer a b'],
+    ['a quote', 'Bearer a"b'],
+    ['a tab as separator', 'Bearer\tabc'],
+    ['JWS JSON serialization', 'Bearer {"payload":"e30","signatures":[]}'],
+    ['padding inside', 'Bearer ab=c'],
+  ])('refuses a credential with %s as a malformed token (401)', (_, authorization) => {
+    expect(() => extractToken({ authorization }, options)).toThrow(
+      expect.objectContaining({ status: 401, code: 'ERR_ZITAUTH_TOKEN_MALFORMED' }),
+    );
+  });
+
+  it('refuses a query or body token outside b64token as malformed', () => {
+    expect(() => extractToken({ query: 'a b' }, both)).toThrow(
+      expect.objectContaining({ status: 401, code: 'ERR_ZITAUTH_TOKEN_MALFORMED' }),
+    );
+    expect(() => extractToken({ body: '{"a":1}' }, both)).toThrow(
+      expect.objectContaining({ status: 401, code: 'ERR_ZITAUTH_TOKEN_MALFORMED' }),
+    );
   });
 
   it('refuses two Authorization headers', () => {
@@ -38,18 +57,36 @@ describe('extractToken', () => {
   });
 
   it('ignores query and body tokens unless enabled', () => {
-    expect(extractToken({ query: 'q', body: 'b' }, options)).toBeUndefined();
+    expect(extractToken({ query: 'q' }, options)).toBeUndefined();
+    expect(extractToken({ body: 'b' }, options)).toBeUndefined();
     expect(extractToken({ query: 'q' }, both)).toBe('q');
     expect(extractToken({ body: ['b'] }, both)).toBe('b');
   });
 
-  it('refuses a header token together with a query or body token', () => {
-    expect(() => extractToken({ authorization: 'Bearer a', query: 'q' }, both)).toThrow(
-      expect.objectContaining({ status: 400, code: 'ERR_ZITAUTH_MULTIPLE_TOKENS' }),
-    );
+  it.each([
+    ['both enabled', both],
+    ['neither enabled', options],
+  ])('refuses two transports in one request with %s', (_, transports) => {
+    for (const request of [
+      { authorization: 'Bearer a', query: 'q' },
+      { authorization: 'Bearer a', body: 'b' },
+      { authorization: 'Bearer a b', query: 'q' },
+      { query: 'q', body: 'b' },
+    ]) {
+      expect(() => extractToken(request, transports)).toThrow(
+        expect.objectContaining({ status: 400, code: 'ERR_ZITAUTH_MULTIPLE_TOKENS' }),
+      );
+    }
+  });
+
+  it('refuses two query tokens', () => {
     expect(() => extractToken({ query: ['a', 'b'] }, both)).toThrow(
       expect.objectContaining({ status: 400 }),
     );
+  });
+
+  it('reads a header token alongside another scheme in no other header', () => {
+    expect(extractToken({ authorization: 'Basic x', query: 'q' }, both)).toBe('q');
   });
 
   it('refuses an empty query token', () => {
@@ -67,12 +104,15 @@ describe('extractToken', () => {
 
   it('uses the configured realm in its errors', () => {
     expect(() =>
-      extractToken({ authorization: 'Bearer' }, { ...options, errors: { realm: 'quotes' } }),
+      extractToken(
+        { authorization: ['Bearer a', 'Bearer b'] },
+        { ...options, errors: { realm: 'quotes' } },
+      ),
     ).toThrow(
       expect.objectContaining({
         headers: {
           'WWW-Authenticate':
-            'Bearer realm="quotes", error="invalid_request", error_description="The request is malformed"',
+            'Bearer realm="quotes", error="invalid_request", error_description="More than one access token was sent"',
         },
       }),
     );

@@ -128,17 +128,30 @@ describe('zitauth plugin', () => {
     expect((await off.inject({ url: `/me?access_token=${token}` })).statusCode).toBe(401);
   });
 
-  it('reads a JSON body access_token only when tokenTransport.body is on', async () => {
+  it('reads a form body access_token only when tokenTransport.body is on, never JSON', async () => {
     const token = await idp.mintAccessToken({ subject: 'user-1' });
     const app = await build({ tokenTransport: { body: true } });
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_req, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))),
+    );
     // Bodies are parsed after onRequest, so body transport needs a preHandler hook.
     app.post('/body', { preHandler: app.authenticate }, async (req) => req.auth?.subject);
-    const res = await app.inject({
+    const form = await app.inject({
+      method: 'POST',
+      url: '/body',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `access_token=${token}`,
+    });
+    expect(form.body).toBe('user-1');
+    const json = await app.inject({
       method: 'POST',
       url: '/body',
       payload: { access_token: token },
     });
-    expect(res.body).toBe('user-1');
+    expect(json.statusCode).toBe(401);
+    expect(json.headers['www-authenticate']).toBe('Bearer realm="api"');
   });
 });
 

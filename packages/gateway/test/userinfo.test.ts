@@ -33,9 +33,10 @@ describe('GET /api/v1/userinfo', () => {
     });
   });
 
-  it('answers 400 for a malformed header', async () => {
+  it('answers 401 invalid_token for a malformed token', async () => {
     const response = await userinfo(stack, { authorization: 'Bearer a b' });
-    expect(response.statusCode).toBe(400);
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toMatchObject({ error: 'invalid_token' });
   });
 
   it('answers 401 for a token the IdP does not accept', async () => {

@@ -73,12 +73,20 @@ describe('GET /api/v1/validate (JSON)', () => {
 
   it.each([
     ['a scheme without a token', 'Bearer'],
-    ['a token with a space', 'Bearer abc def'],
     ['another scheme', 'Basic YTpi'],
-  ])('answers 400 for a malformed header: %s', async (_name, authorization) => {
+  ])('answers 400 for a header without a bearer token: %s', async (_name, authorization) => {
     const response = await validate({ authorization });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('answers 401 invalid_token for a malformed token (a space inside)', async () => {
+    const response = await validate({ authorization: 'Bearer abc def' });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({
+      error: 'invalid_token',
+      error_description: 'The access token is malformed',
+    });
   });
 
   it('answers 400 for two Authorization headers', async () => {
@@ -179,10 +187,10 @@ describe('GET /api/v1/validate (forward-auth)', () => {
     expect(response.headers['www-authenticate']).toBe(REALM);
   });
 
-  it('answers 401 (not 400) for a malformed header', async () => {
+  it('answers 401 for a malformed token', async () => {
     const response = await validate({ ...FORWARD, authorization: 'Bearer a b' });
     expect(response.statusCode).toBe(401);
-    expect(response.headers['www-authenticate']).toContain('error="invalid_request"');
+    expect(response.headers['www-authenticate']).toContain('error="invalid_token"');
   });
 
   it('answers 401 for an invalid token', async () => {

@@ -128,9 +128,27 @@ describe('token transports', () => {
       (ctx.request as { body?: unknown }).body = { access_token: value };
       await next();
     };
-    const on = await request(app(middleware({ tokenTransport: { body: true } }), parsed)).post('/');
+    const on = await request(app(middleware({ tokenTransport: { body: true } }), parsed))
+      .post('/')
+      .type('form')
+      .send('a=1');
     expect(on.body).toEqual({ subject: 'user-1' });
-    expect((await request(app(middleware(), parsed)).post('/')).status).toBe(401);
+    const off = await request(app(middleware(), parsed)).post('/').type('form').send('a=1');
+    expect(off.status).toBe(401);
+  });
+
+  it('reads no body token from a JSON body or a GET', async () => {
+    const value = await token();
+    const parsed: Koa.Middleware = async (ctx, next) => {
+      (ctx.request as { body?: unknown }).body = { access_token: value };
+      await next();
+    };
+    const on = app(middleware({ tokenTransport: { body: true } }), parsed);
+    const json = await request(on).post('/').type('json').send('{}');
+    expect(json.status).toBe(401);
+    expect(json.headers['www-authenticate']).toBe('Bearer realm="api"');
+    const get = await request(on).get('/').type('form');
+    expect(get.status).toBe(401);
   });
 });
 
