@@ -17,7 +17,34 @@ import { protect, zitauth } from '@zitauth/fastify';
 export interface TestRequest {
   path: string;
   headers?: Record<string, string | string[]>;
+  /** A POST with this body: a form (`application/x-www-form-urlencoded`) or JSON. */
+  body?: { form: Record<string, string> } | { json: unknown };
 }
+
+/** The body of a request as sent: its content type and text. */
+function encodeBody(body: NonNullable<TestRequest['body']>): { type: string; text: string } {
+  if ('form' in body) {
+    return {
+      type: 'application/x-www-form-urlencoded',
+      text: new URLSearchParams(body.form).toString(),
+    };
+  }
+  return { type: 'application/json', text: JSON.stringify(body.json) };
+}
+
+/** A Koa body parser for forms and JSON, as koa-bodyparser leaves it on `ctx.request.body`. */
+const koaBody: Koa.Middleware = async (ctx, next) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const parsed = ctx.is('urlencoded')
+    ? Object.fromEntries(new URLSearchParams(text))
+    : ctx.is('json')
+      ? (JSON.parse(text) as unknown)
+      : undefined;
+  (ctx.request as { body?: unknown }).body = parsed;
+  await next();
+};
 
 /** The parts of a response the adapters must agree on, byte for byte. */
 export interface TestResponse {
@@ -64,11 +91,15 @@ function pick(status: number, headers: Record<string, unknown>, body: string): T
 /** Sends through supertest, which speaks real HTTP to a short-lived server. */
 async function viaSupertest(
   target: Parameters<typeof request>[0],
-  { path, headers = {} }: TestRequest,
+  { path, headers = {}, body }: TestRequest,
 ): Promise<TestResponse> {
-  let test = request(target).get(path);
+  let test = body === undefined ? request(target).get(path) : request(target).post(path);
   // superagent sends an array as one header line per value; its types only admit it for Cookie.
   for (const [name, value] of Object.entries(headers)) test = test.set(name, value as string);
+  if (body !== undefined) {
+    const { type, text } = encodeBody(body);
+    test = test.set('content-type', type).send(text);
+  }
   const res = await test;
   return pick(res.status, res.headers as Record<string, unknown>, res.text);
 }
@@ -87,6 +118,7 @@ export function expressHarness(
   const { requireRoles, requireScopes } = zexpress;
   app.get('/public', (_req, res) => void res.json({ public: true }));
   app.get('/me', required, reply);
+  app.post('/me', express.urlencoded({ extended: false }), express.json(), required, reply);
   app.get('/optional', optional, reply);
   app.get('/optional-admin', optional, requireRoles('admin'), reply);
   app.get('/admin', required, requireRoles('admin'), reply);
@@ -114,6 +146,7 @@ export function koaHarness(verifier: Verifier, createApp: () => Koa = () => new 
   const { requireRoles, requireScopes } = zkoa;
   router.get('/public', (ctx) => void (ctx.body = { public: true }));
   router.get('/me', required, reply);
+  router.post('/me', koaBody, required, reply);
   router.get('/optional', optional, reply);
   router.get('/optional-admin', optional, requireRoles('admin'), reply);
   router.get('/admin', required, requireRoles('admin'), reply);
@@ -136,10 +169,17 @@ export function koaHarness(verifier: Verifier, createApp: () => Koa = () => new 
  */
 export async function fastifyHarness(verifier: Verifier): Promise<Harness> {
   const app = Fastify();
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_req, text, done) => done(null, Object.fromEntries(new URLSearchParams(text as string))),
+  );
   await app.register(zitauth, { verifier });
   const reply = async (req: { auth: AuthContext | null }) => describeCaller(req.auth);
   app.get('/public', async () => ({ public: true }));
   app.get('/me', { onRequest: app.authenticate }, reply);
+  // Bodies are parsed after onRequest, so a body token needs the preHandler hook.
+  app.post('/me', { preHandler: app.authenticate }, reply);
   app.get('/optional', { onRequest: app.authenticateOptional }, reply);
   app.get(
     '/optional-admin',
@@ -158,8 +198,14 @@ export async function fastifyHarness(verifier: Verifier): Promise<Harness> {
   await app.ready();
   return {
     name: 'fastify',
-    async send({ path, headers = {} }) {
-      const res = await app.inject({ method: 'GET', url: path, headers });
+    async send({ path, headers = {}, body }) {
+      const encoded = body === undefined ? undefined : encodeBody(body);
+      const res = await app.inject({
+        method: encoded === undefined ? 'GET' : 'POST',
+        url: path,
+        headers: encoded === undefined ? headers : { ...headers, 'content-type': encoded.type },
+        ...(encoded === undefined ? {} : { payload: encoded.text }),
+      });
       return pick(res.statusCode, res.headers, res.body);
     },
     close: () => app.close(),

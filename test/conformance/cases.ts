@@ -60,6 +60,9 @@ const FORBIDDEN = refused(
 );
 const invalidToken = (description: string): Expected => refused(401, 'invalid_token', description);
 const EXPIRED = invalidToken('The access token expired');
+const MALFORMED = invalidToken('The access token is malformed');
+const INVALID_CLAIM = invalidToken('The access token has an invalid claim');
+const TWO_TOKENS = refused(400, 'invalid_request', 'More than one access token was sent');
 const INACTIVE = invalidToken('The access token is not active');
 
 /**
@@ -87,10 +90,31 @@ function bearer(path: string, token: string, headers: Record<string, string> = {
 
 type MintOptions = Parameters<TestIdp['mintAccessToken']>[0];
 
-/** Mints an access token for `SUBJECT` and sends it to `path`. */
-function withToken(path: string, options: MintOptions = {}, headers: Record<string, string> = {}) {
-  return async ({ idp }: CaseEnv) =>
-    bearer(path, await idp.mintAccessToken({ subject: SUBJECT, ...options }), headers);
+/**
+ * Mints an access token for `SUBJECT` and sends it to `path`, optionally altered on the way
+ * (`credential`) or also placed in the path (`pathOf`).
+ */
+function withToken(
+  path: string,
+  options: MintOptions = {},
+  headers: Record<string, string> = {},
+  credential: (token: string) => string = (token) => token,
+  pathOf: (token: string) => string = () => path,
+) {
+  return async ({ idp }: CaseEnv) => {
+    const token = await idp.mintAccessToken({ subject: SUBJECT, ...options });
+    return bearer(pathOf(token), credential(token), headers);
+  };
+}
+
+/**
+ * The same token with its signature's last character changed in bits base64url leaves
+ * unused: lenient decoders read the same bytes, so the signature would still verify.
+ */
+function nonCanonical(token: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(token.at(-1) ?? 'A');
+  return token.slice(0, -1) + alphabet[last ^ 1];
 }
 
 /** An admin role granted only in the other organisation. */
@@ -116,6 +140,20 @@ function accessClaims(idp: TestIdp): Record<string, unknown> {
     jti: `V2_${now}-at_1`,
     iat: now,
     exp: now + 600,
+  };
+}
+
+/** Signs `accessClaims` with `overrides` (undefined removes a claim) and sends it to `path`. */
+function signed(
+  overrides: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  path = '/me',
+) {
+  return async ({ idp }: CaseEnv): Promise<TestRequest> => {
+    const claims = { ...accessClaims(idp), ...overrides };
+    for (const [name, value] of Object.entries(overrides))
+      if (value === undefined) delete claims[name];
+    return bearer(path, await idp.signJwt({ alg: 'RS256', typ: 'JWT', ...header }, claims));
   };
 }
 
@@ -146,9 +184,57 @@ const authentication: Case[] = [
     expect: NO_TOKEN,
   },
   {
-    name: 'refuses an empty bearer credential with invalid_request',
+    name: 'treats the Bearer scheme with nothing after it as no token',
     request: async () => get('/me', { authorization: 'Bearer ' }),
-    expect: refused(400, 'invalid_request', 'The request is malformed'),
+    expect: NO_TOKEN,
+  },
+  {
+    name: 'refuses a credential with extra words with invalid_token',
+    request: withToken('/me', {}, {}, (token) => `${token} extra`),
+    expect: MALFORMED,
+  },
+  {
+    name: 'refuses a JWS in JSON serialization with invalid_token',
+    request: async () => bearer('/me', '{"payload":"e30","signatures":[{"signature":"c2ln"}]}'),
+    expect: MALFORMED,
+  },
+  {
+    name: 'refuses a JWT in padded base64url with invalid_token',
+    request: withToken('/me', {}, {}, (token) => `${token}==`),
+    expect: MALFORMED,
+  },
+  {
+    name: 'refuses a JWT in non-canonical base64url (same bytes, other spelling) with invalid_token',
+    request: withToken('/me', {}, {}, nonCanonical),
+    expect: MALFORMED,
+  },
+  {
+    name: 'refuses an unencoded-payload JWS (b64: false) with invalid_token',
+    request: withToken('/me', {}, {}, (token) => {
+      const header = { alg: 'RS256', typ: 'JWT', b64: false, crit: ['b64'] };
+      const encoded = Buffer.from(JSON.stringify(header)).toString('base64url');
+      return [encoded, ...token.split('.').slice(1)].join('.');
+    }),
+    expect: MALFORMED,
+  },
+  {
+    name: 'refuses a header token and a query token together, query transport off',
+    request: withToken(
+      '/me',
+      {},
+      {},
+      (token) => token,
+      (token) => `/me?access_token=${token}`,
+    ),
+    expect: TWO_TOKENS,
+  },
+  {
+    name: 'refuses a header token and a form body token together, body transport off',
+    request: async ({ idp }) => {
+      const token = await idp.mintAccessToken({ subject: SUBJECT });
+      return { ...bearer('/me', token), body: { form: { access_token: token } } };
+    },
+    expect: TWO_TOKENS,
   },
   {
     name: 'refuses two Authorization headers with invalid_request',
@@ -156,7 +242,7 @@ const authentication: Case[] = [
       const token = await idp.mintAccessToken({ subject: SUBJECT });
       return get('/me', { authorization: [`Bearer ${token}`, `Bearer ${token}`] });
     },
-    expect: refused(400, 'invalid_request', 'More than one access token was sent'),
+    expect: TWO_TOKENS,
   },
   {
     name: 'refuses a malformed JWT with invalid_token',
@@ -207,6 +293,44 @@ const authentication: Case[] = [
     name: 'refuses an ID token with invalid_token',
     request: async ({ idp }) => bearer('/me', await idp.mintIdToken({ subject: SUBJECT })),
     expect: invalidToken('An ID token is not an access token'),
+  },
+  {
+    name: 'refuses an explicitly typed other JWT (logout+jwt) with invalid_token',
+    request: signed({}, { typ: 'logout+jwt' }),
+    expect: invalidToken('The access token type is not accepted'),
+  },
+  {
+    name: 'accepts typ at+jwt in any case',
+    request: withToken('/me', { header: { typ: 'AT+JWT' } }),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'refuses a token living longer than the maximum lifetime with invalid_token',
+    request: signed({ exp: Math.floor(Date.now() / 1000) + 2 * 86_400 }),
+    expect: invalidToken('The access token lifetime is too long'),
+  },
+  {
+    name: 'refuses exp written in milliseconds with invalid_token',
+    request: signed({ exp: Date.now() + 600_000 }),
+    expect: invalidToken('The access token lifetime is too long'),
+  },
+  {
+    name: 'refuses nbf after exp even within the clock tolerance with invalid_token',
+    request: async (env) => {
+      const now = Math.floor(Date.now() / 1000);
+      return signed({ exp: now + 2, nbf: now + 4 })(env);
+    },
+    expect: INVALID_CLAIM,
+  },
+  {
+    name: 'refuses a JWT without iat with invalid_token',
+    request: signed({ iat: undefined }),
+    expect: INVALID_CLAIM,
+  },
+  {
+    name: 'refuses a JWT without client_id with invalid_token',
+    request: signed({ client_id: undefined }),
+    expect: INVALID_CLAIM,
   },
   { name: 'accepts a JWT access token', request: withToken('/me'), expect: caller('jwt') },
   {
@@ -287,6 +411,11 @@ const authorization: Case[] = [
     expect: FORBIDDEN,
   },
   {
+    name: 'grants nothing for a ZITADEL roles claim that is a string array (403)',
+    request: signed({ 'urn:zitadel:iam:org:project:roles': ['admin'] }, {}, '/admin'),
+    expect: FORBIDDEN,
+  },
+  {
     name: 'answers 401, not 403, to a bad token on a guarded route',
     request: withToken('/admin', { roles: ['admin'], expiresInSeconds: -600 }),
     expect: EXPIRED,
@@ -355,6 +484,56 @@ const authorization: Case[] = [
 
 /** Every case, in the order they run. */
 export const cases: readonly Case[] = [...authentication, ...optional, ...authorization];
+
+/** Cases for verifiers that accept query and form body tokens (`tokenTransport` on). */
+export const transportCases: readonly Case[] = [
+  {
+    name: 'accepts a query token',
+    request: async ({ idp }) =>
+      get(`/me?access_token=${await idp.mintAccessToken({ subject: SUBJECT })}`),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'accepts a form body token of a POST',
+    request: async ({ idp }) => ({
+      path: '/me',
+      body: { form: { access_token: await idp.mintAccessToken({ subject: SUBJECT }) } },
+    }),
+    expect: caller('jwt'),
+  },
+  {
+    name: 'reads no token from a JSON body',
+    request: async ({ idp }) => ({
+      path: '/me',
+      body: { json: { access_token: await idp.mintAccessToken({ subject: SUBJECT }) } },
+    }),
+    expect: NO_TOKEN,
+  },
+  {
+    name: 'refuses a header token and a query token together',
+    request: withToken(
+      '/me',
+      {},
+      {},
+      (token) => token,
+      (token) => `/me?access_token=${token}`,
+    ),
+    expect: TWO_TOKENS,
+  },
+  {
+    name: 'refuses a query token and a form body token together',
+    request: async ({ idp }) => {
+      const token = await idp.mintAccessToken({ subject: SUBJECT });
+      return { path: `/me?access_token=${token}`, body: { form: { access_token: token } } };
+    },
+    expect: TWO_TOKENS,
+  },
+  {
+    name: 'refuses a query token outside b64token with invalid_token',
+    request: async () => get(`/me?access_token=${encodeURIComponent('{"a":1}')}`),
+    expect: MALFORMED,
+  },
+];
 
 /** Cases that need verifiers that have fetched nothing yet (no discovery, no keys). */
 export const coldCases: readonly Case[] = [

@@ -2,7 +2,7 @@
 // against the real testing IdP: every case must give its exact answer in each adapter,
 // and the three adapters must answer every case with the same bytes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, type Verifier } from '@zitauth/core';
+import { createVerifier, type Verifier, type VerifierOptions } from '@zitauth/core';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
   expressHarness,
@@ -12,7 +12,14 @@ import {
   type TestRequest,
   type TestResponse,
 } from './apps.js';
-import { cases, coldCases, type Case, type CaseEnv, type Expected } from './cases.js';
+import {
+  cases,
+  coldCases,
+  transportCases,
+  type Case,
+  type CaseEnv,
+  type Expected,
+} from './cases.js';
 
 const ADAPTERS = ['express', 'koa', 'fastify'] as const;
 type Adapters = Record<Harness['name'], Harness>;
@@ -21,17 +28,18 @@ let idp: TestIdp;
 let env: CaseEnv;
 let introspection: { clientId: string; clientSecret: string };
 let warm: Adapters;
+let transports: Adapters;
 const verifiers: Verifier[] = [];
 const built: Harness[] = [];
 
 /** One app per adapter, each with its own verifier so none answers from another's cache. */
-async function adapters(realm?: string): Promise<Adapters> {
+async function adapters(options: Partial<VerifierOptions> = {}): Promise<Adapters> {
   const verifier = (): Verifier => {
     const created = createVerifier({
       issuer: idp.issuer,
       projectId: idp.defaultProject.id,
       introspection,
-      ...(realm === undefined ? {} : { realm }),
+      ...options,
     });
     verifiers.push(created);
     return created;
@@ -51,6 +59,7 @@ beforeAll(async () => {
   const { clientId, clientSecret } = idp.createApiApp({ auth: 'basic' });
   introspection = { clientId, clientSecret };
   warm = await adapters();
+  transports = await adapters({ tokenTransport: { query: true, body: true } });
 });
 
 afterAll(async () => {
@@ -104,9 +113,16 @@ describe.each(ADAPTERS)('%s adapter', (name) => {
   });
 });
 
+describe.each(ADAPTERS)('%s adapter with query and body transports on', (name) => {
+  it.each(transportCases)('$name', async (testCase) => {
+    expectAnswer(await send(transports[name], testCase, await testCase.request(env)), testCase);
+  });
+});
+
 describe('all adapters', () => {
   it('answer every case with the same status, headers and body bytes', async () => {
     for (const testCase of cases) await expectSameBytes(warm, testCase);
+    for (const testCase of transportCases) await expectSameBytes(transports, testCase);
   });
 
   it.each(coldCases)('$name, identically', async (testCase) => {
@@ -116,7 +132,7 @@ describe('all adapters', () => {
 
 describe('a shared verifier with its own realm', () => {
   it('gives every challenge its realm, guards after optional auth included', async () => {
-    const trio = await adapters('quotes');
+    const trio = await adapters({ realm: 'quotes' });
     for (const path of ['/me', '/optional-admin']) {
       for (const name of ADAPTERS) {
         const res = await trio[name].send({ path });

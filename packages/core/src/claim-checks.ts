@@ -46,6 +46,8 @@ function checkTimes(claims: Record<string, unknown>, policy: ClaimPolicy, nowMs:
   if (nbf !== undefined && nbf > nowMs + tolerance) fail('ERR_ZITAUTH_TOKEN_NOT_YET_VALID');
   const iat = numericDate(claims, 'iat');
   if (iat !== undefined && iat > nowMs + tolerance) fail('ERR_ZITAUTH_TOKEN_NOT_YET_VALID');
+  // An empty validity window is a broken or crafted token, even within the tolerance.
+  if (nbf !== undefined && nbf > exp) fail('ERR_ZITAUTH_CLAIM_INVALID');
   if (policy.maxTokenAgeMs !== undefined) {
     if (iat === undefined) fail('ERR_ZITAUTH_CLAIM_INVALID');
     if (nowMs - tolerance - iat > policy.maxTokenAgeMs) fail('ERR_ZITAUTH_TOKEN_TOO_OLD');

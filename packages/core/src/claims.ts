@@ -24,22 +24,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** An empty role map without a prototype: a role named `__proto__` is just a role. */
+function emptyRoles(): Roles {
+  return Object.create(null) as Roles;
+}
+
 /**
- * Reads a roles claim: ZITADEL's `{ role: { orgId: domain } }`, or a plain string array
- * (`["admin"]`, as other providers send), which becomes roles held in no particular
- * organisation (`{ admin: {} }`).
- * Malformed entries are dropped rather than trusted.
+ * Reads ZITADEL's roles claim, `{ role: { orgId: domain } }`, into a map without a
+ * prototype (so `__proto__` or `constructor` can neither hide nor invent a role). Any
+ * other shape grants nothing, and malformed entries are dropped rather than trusted.
  */
 export function parseRolesClaim(value: unknown): Roles {
-  const roles: Roles = {};
-  if (Array.isArray(value)) {
-    for (const role of value) if (typeof role === 'string' && role !== '') roles[role] = {};
-    return roles;
-  }
+  const roles = emptyRoles();
   if (!isRecord(value)) return roles;
   for (const [role, orgs] of Object.entries(value)) {
     if (!isRecord(orgs)) continue;
-    const entry: Record<string, string> = {};
+    const entry = Object.create(null) as Record<string, string>;
     for (const [orgId, domain] of Object.entries(orgs)) {
       if (typeof domain === 'string') entry[orgId] = domain;
     }
@@ -49,15 +49,34 @@ export function parseRolesClaim(value: unknown): Roles {
 }
 
 /**
- * The roles source for a verifier: a custom mapper, a named claim, or ZITADEL's
- * project-specific claim with the generic claim as fallback.
+ * Reads another provider's roles claim: ZITADEL's shape, or a plain string array
+ * (`["admin"]`), which becomes roles held in no particular organisation (`{ admin: {} }`).
+ * Only used for a claim named with the `roles` option, never for ZITADEL's own claims.
+ */
+export function parseRolesList(value: unknown): Roles {
+  if (!Array.isArray(value)) return parseRolesClaim(value);
+  const roles = emptyRoles();
+  for (const role of value) {
+    if (typeof role === 'string' && role !== '')
+      roles[role] = Object.create(null) as Record<string, string>;
+  }
+  return roles;
+}
+
+/**
+ * The roles source for a verifier: a custom mapper, a named claim (arrays accepted unless
+ * it is one of ZITADEL's claims), or ZITADEL's project-specific claim with the generic
+ * claim as fallback, both read strictly.
  */
 export function createRolesSource(
   option: string | ((claims: TokenClaims) => Roles) | undefined,
   projectId: string | undefined,
 ): RolesSource {
   if (typeof option === 'function') return option;
-  if (typeof option === 'string') return (claims) => parseRolesClaim(claims[option]);
+  if (typeof option === 'string') {
+    const parse = option.startsWith('urn:zitadel:') ? parseRolesClaim : parseRolesList;
+    return (claims) => parse(claims[option]);
+  }
   const specific = projectId === undefined ? undefined : projectRolesClaim(projectId);
   return (claims) => {
     const fromProject = specific === undefined ? undefined : claims[specific];

@@ -16,6 +16,7 @@ export type ZitauthErrorCode =
   | 'ERR_ZITAUTH_TOKEN_EXPIRED'
   | 'ERR_ZITAUTH_TOKEN_NOT_YET_VALID'
   | 'ERR_ZITAUTH_TOKEN_TOO_OLD'
+  | 'ERR_ZITAUTH_TOKEN_LIFETIME'
   | 'ERR_ZITAUTH_SIGNATURE_INVALID'
   | 'ERR_ZITAUTH_ALG_NOT_ALLOWED'
   | 'ERR_ZITAUTH_KEY_NOT_FOUND'
@@ -51,6 +52,7 @@ const DESCRIPTIONS: Record<ZitauthErrorCode, string> = {
   ERR_ZITAUTH_TOKEN_EXPIRED: 'The access token expired',
   ERR_ZITAUTH_TOKEN_NOT_YET_VALID: 'The access token is not yet valid',
   ERR_ZITAUTH_TOKEN_TOO_OLD: 'The access token is too old',
+  ERR_ZITAUTH_TOKEN_LIFETIME: 'The access token lifetime is too long',
   ERR_ZITAUTH_SIGNATURE_INVALID: 'The access token signature is invalid',
   ERR_ZITAUTH_ALG_NOT_ALLOWED: 'The access token algorithm is not allowed',
   ERR_ZITAUTH_KEY_NOT_FOUND: 'The access token signing key is unknown',

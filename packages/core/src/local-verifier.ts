@@ -1,7 +1,8 @@
 /**
- * Local verification of JWT access tokens: header pre-checks, signature (`node:crypto`
- * with keys from the key set, see `jws-signature.ts`; jose `compactVerify` as the
- * reference), refusal of ID tokens, the optional RFC 9068 profile, then the shared
+ * Local verification of JWT access tokens: form and header pre-checks, signature
+ * (`node:crypto` with keys from the key set, see `jws-signature.ts`; jose `compactVerify`
+ * as the reference), the access-token rules of `jwt-shape.ts` (ID tokens refused,
+ * required claims, lifetime, the optional RFC 9068 profile), then the shared
  * claim checks.
  *
  * The algorithm is checked against an asymmetric-only allowlist before any key is
@@ -18,7 +19,19 @@ import {
   type ZitauthErrorCode,
 } from './errors.js';
 import { verifyCompact } from './jws-signature.js';
+import {
+  checkAccessTokenClaims,
+  checkHeader,
+  compactSegments,
+  type AccessTokenRules,
+} from './jwt-shape.js';
 import { isSupportedAlgorithm, type KeySet } from './key-set.js';
+
+/** Claims a JWT access token must carry unless configured otherwise (ZITADEL sends both). */
+export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['iat', 'client_id']);
+
+/** The longest JWT access token lifetime accepted unless configured otherwise: 24 h. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_MS = 86_400_000;
 
 /** Options of {@link createLocalVerifier}. */
 export interface LocalVerifierOptions {
@@ -35,6 +48,10 @@ export interface LocalVerifierOptions {
    * carry one). Providers whose access tokens lack `jti` need false. @default true
    */
   requireJti?: boolean;
+  /** Claims every token must carry. @default ['iat', 'client_id'] */
+  requiredClaims?: readonly string[];
+  /** Longest accepted `exp` − `iat` (or − now without `iat`), in milliseconds. @default 86400000 */
+  maxTokenLifetimeMs?: number;
   /** Clock in epoch milliseconds. */
   now: () => number;
   /**
@@ -89,53 +106,19 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Decodes a base64url segment (no padding, no other alphabet) to bytes. */
-function base64url(segment: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]+$/.test(segment)) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
-  return Buffer.from(segment, 'base64url');
-}
-
 /**
- * Checks the unverified header before any key is fetched: three segments, a JSON
- * header, an allowed algorithm, and no unencoded payload (`b64`), which JWTs never use.
+ * Checks the token's form and unverified header before any key is fetched, so a
+ * malformed or wrongly typed token never causes a key set fetch.
  */
-function preflight(token: string, allowed: ReadonlySet<string>): Record<string, unknown> {
-  const segments = token.split('.');
-  if (segments.length !== 3) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
-  const header = parseJsonObject(base64url(segments[0] ?? ''));
-  if (typeof header['alg'] !== 'string') fail('ERR_ZITAUTH_TOKEN_MALFORMED');
-  if (!allowed.has(header['alg'])) fail('ERR_ZITAUTH_ALG_NOT_ALLOWED');
-  if (header['b64'] !== undefined) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
+function preflight(
+  token: string,
+  allowed: ReadonlySet<string>,
+  strict: boolean,
+): Record<string, unknown> {
+  const [encodedHeader] = compactSegments(token);
+  const header = parseJsonObject(Buffer.from(encodedHeader, 'base64url'));
+  checkHeader(header, allowed, strict);
   return header;
-}
-
-/**
- * Refuses ID tokens presented as access tokens. ZITADEL may put the same audiences in
- * both, so `aud` cannot tell them apart; ID tokens carry `nonce`/`at_hash`/`c_hash` and
- * no `jti`, while ZITADEL access tokens always carry a `jti`.
- */
-function checkNotIdToken(payload: Record<string, unknown>, requireJti: boolean): void {
-  const idTokenClaim = ['nonce', 'at_hash', 'c_hash'].some((name) => Object.hasOwn(payload, name));
-  if (idTokenClaim) fail('ERR_ZITAUTH_ID_TOKEN');
-  const jti = payload['jti'];
-  if (jti === undefined) {
-    if (requireJti) fail('ERR_ZITAUTH_ID_TOKEN');
-    return;
-  }
-  if (typeof jti !== 'string' || jti === '') fail('ERR_ZITAUTH_CLAIM_INVALID');
-}
-
-/**
- * RFC 9068: `typ` is `at+jwt` (media types compare case-insensitively, with or without
- * the `application/` prefix), and `client_id` and `iat` are required. Off for ZITADEL,
- * which signs `typ: JWT`.
- */
-function checkJwtProfile(header: Record<string, unknown>, payload: Record<string, unknown>): void {
-  const typ = typeof header['typ'] === 'string' ? header['typ'].toLowerCase() : undefined;
-  if (typ !== 'at+jwt' && typ !== 'application/at+jwt') fail('ERR_ZITAUTH_TOKEN_TYPE');
-  const clientId = payload['client_id'];
-  if (typeof clientId !== 'string' || clientId === '') fail('ERR_ZITAUTH_CLAIM_INVALID');
-  if (payload['iat'] === undefined) fail('ERR_ZITAUTH_CLAIM_INVALID');
 }
 
 /** The allowlist as a set; symmetric, `none` or unknown algorithms are configuration errors. */
@@ -176,17 +159,23 @@ function signatureCheck(
 export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify {
   const allowed = allowlist(options.algorithms);
   const signed = signatureCheck(options.keySet, allowed, options.signatures);
+  const rules: AccessTokenRules = {
+    requireJti: options.requireJti !== false,
+    requiredClaims: options.requiredClaims ?? DEFAULT_REQUIRED_CLAIMS,
+    strictJwtProfile: options.strictJwtProfile,
+    maxTokenLifetimeMs: options.maxTokenLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS,
+  };
   return async (token) => {
-    const header = preflight(token, allowed);
+    const header = preflight(token, allowed, options.strictJwtProfile);
     let payload: Record<string, unknown>;
     try {
       payload = parseJsonObject(await signed(token, header));
     } catch (error) {
       throw translateJoseError(error);
     }
-    checkNotIdToken(payload, options.requireJti !== false || options.strictJwtProfile);
-    if (options.strictJwtProfile) checkJwtProfile(header, payload);
-    checkClaims(payload, options.policy, options.now());
+    const now = options.now();
+    checkAccessTokenClaims(payload, rules, now);
+    checkClaims(payload, options.policy, now);
     return payload;
   };
 }

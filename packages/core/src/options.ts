@@ -7,6 +7,7 @@
  */
 import { DEFAULT_REALM, ZitauthConfigError } from './errors.js';
 import { checkIdpUrl as checkUrl } from './idp-url.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_MS, DEFAULT_REQUIRED_CLAIMS } from './local-verifier.js';
 import type { FetchLike } from './http.js';
 import type { CacheOptions, IntrospectionAuth, JwksOptions, VerifierOptions } from './types.js';
 
@@ -37,6 +38,8 @@ export interface ResolvedOptions {
   algorithms: readonly string[];
   clockToleranceMs: number;
   maxTokenAgeMs: number | undefined;
+  maxTokenLifetimeMs: number;
+  requiredClaims: readonly string[];
   maxTokenBytes: number;
   strictJwtProfile: boolean;
   requireJti: boolean;
@@ -138,6 +141,14 @@ function resolveAlgorithms(value: unknown): readonly string[] {
   return list;
 }
 
+function resolveRequiredClaims(value: unknown): readonly string[] {
+  if (value === undefined) return DEFAULT_REQUIRED_CLAIMS;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    fail('requiredClaims must be an array of claim names, e.g. ["iat"] ([] requires none)');
+  }
+  return Object.freeze([...(value as string[])]);
+}
+
 function resolveCache(cache: CacheOptions = {}): ResolvedOptions['cache'] {
   return {
     store: cache.store,
@@ -209,6 +220,12 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
       options.maxTokenAgeMs === undefined
         ? undefined
         : duration(options.maxTokenAgeMs, 'maxTokenAgeMs', 0),
+    maxTokenLifetimeMs: duration(
+      options.maxTokenLifetimeMs,
+      'maxTokenLifetimeMs',
+      DEFAULT_MAX_TOKEN_LIFETIME_MS,
+    ),
+    requiredClaims: resolveRequiredClaims(options.requiredClaims),
     maxTokenBytes: positiveInt(options.maxTokenBytes, 'maxTokenBytes', 8_192),
     strictJwtProfile: options.strictJwtProfile === true,
     requireJti: booleanFlag(options.requireJti, 'requireJti', true),

@@ -88,6 +88,20 @@ export interface VerifierOptions {
   clockToleranceMs?: number;
   /** Reject tokens whose `iat` is older than this, in milliseconds. @default undefined (no limit) */
   maxTokenAgeMs?: number;
+  /**
+   * Longest accepted token lifetime: `exp` minus `iat` (minus now when `iat` is absent), in
+   * milliseconds. Refuses tokens that practically never expire (`exp` in milliseconds, or
+   * `1e20`). ZITADEL's longest access token setting fits well below the default.
+   * @default 86400000 (24 h)
+   */
+  maxTokenLifetimeMs?: number;
+  /**
+   * Claims a JWT access token must carry. ZITADEL always sends `iat` and `client_id`;
+   * providers whose access tokens lack `client_id` (Auth0's default profile, Entra ID,
+   * Okta, Keycloak) need `['iat']`, and `[]` requires none.
+   * @default ['iat', 'client_id']
+   */
+  requiredClaims?: readonly string[];
   /** Largest accepted token, in bytes; larger ones are refused before decoding. @default 8192 */
   maxTokenBytes?: number;
   /**
@@ -103,8 +117,10 @@ export interface VerifierOptions {
    */
   strictJwtProfile?: boolean;
   /**
-   * Where roles come from. Default: ZITADEL's project-specific claim, then the generic one.
-   * Give a claim name (`{ role: { org: domain } }`, or a string array) or a function.
+   * Where roles come from. Default: ZITADEL's project-specific claim, then the generic one,
+   * read strictly as `{ role: { orgId: domain } }` (any other shape grants nothing). For
+   * other providers give a claim name, whose value may also be a string array
+   * (`["admin"]`: roles held in no particular organisation), or a function.
    */
   roles?: string | ((claims: TokenClaims) => Roles);
   /** Transports besides the `Authorization` header. */

@@ -21,6 +21,7 @@ import { extractToken, type ExtractOptions } from './extract.js';
 import type { HttpOptions } from './http.js';
 import { createIntrospector, type Introspector } from './introspection.js';
 import { createKeySet } from './key-set.js';
+import { looksLikeJws } from './jwt-shape.js';
 import { createLocalVerifier } from './local-verifier.js';
 import { publishCacheLookUp, publishRefused, publishVerified } from './observability/decisions.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
@@ -32,11 +33,13 @@ import type {
   VerifierOptions,
 } from './types.js';
 
-/** A compact JWS: three base64url segments, the first decoding to a JSON header object. */
+/**
+ * A token in the form of a compact JWS (three segments, the first a JSON header), so it
+ * is verified as a JWT: one that is not canonical base64url is then refused as
+ * malformed rather than sent to introspection as if it were opaque.
+ */
 export function isCompactJws(token: string): boolean {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]*$/.test(part))) return false;
-  return parts[0]!.startsWith('eyJ');
+  return looksLikeJws(token);
 }
 
 type Check = (token: string) => Promise<CachedResult>;
@@ -76,6 +79,8 @@ function localPath(
     algorithms: config.algorithms,
     strictJwtProfile: config.strictJwtProfile,
     requireJti: config.requireJti,
+    requiredClaims: config.requiredClaims,
+    maxTokenLifetimeMs: config.maxTokenLifetimeMs,
     now: config.now,
   });
 }
@@ -143,15 +148,34 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
   };
 }
 
-/** Cache key prefix: results depend on issuer, audiences and mode, so a shared store keeps them apart. */
-function cachePrefix(config: ResolvedOptions): string {
-  const scope = JSON.stringify([
-    config.issuer,
-    config.audiences,
-    config.mode,
-    config.introspectJwt,
-  ]);
-  return `zitauth:${createHash('sha256').update(scope).digest('base64url').slice(0, 12)}:`;
+/**
+ * Cache key prefix: a hash of everything that decides whether a token is accepted. With a
+ * shared store, a lenient verifier's result must never be served to a stricter one (other
+ * algorithms, required claims, audiences...), and the header rules are not re-run on a
+ * hit. Policy fields are picked by exclusion, so an option added later is covered unless
+ * it is listed here as not deciding acceptance.
+ */
+export function cachePrefix(config: ResolvedOptions): string {
+  const {
+    fetch: _fetch,
+    now: _now,
+    cache: _cache,
+    jwks: _jwks,
+    timeoutMs: _timeoutMs,
+    realm: _realm,
+    transport: _transport,
+    introspection,
+    ...policy
+  } = config;
+  // The introspection client decides which tokens the IdP reports active; its secret does not.
+  const client =
+    introspection === undefined
+      ? null
+      : 'clientId' in introspection
+        ? introspection.clientId
+        : 'key-file';
+  const scope = JSON.stringify({ ...policy, client });
+  return `zitauth:${createHash('sha256').update(scope).digest('base64url').slice(0, 16)}:`;
 }
 
 /** How long a result may be reused: bounded by the cache limit and by the token's `exp`. */

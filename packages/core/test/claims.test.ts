@@ -31,14 +31,25 @@ describe('parseRolesClaim', () => {
     ).toEqual({ admin: { '1': 'acme.example' } });
   });
 
-  it('turns a string array into roles held in no organisation', () => {
-    expect(parseRolesClaim(['admin', '', 7, 'reader'])).toEqual({ admin: {}, reader: {} });
+  it('grants nothing for a string array: ZITADEL always sends an object of objects', () => {
+    expect(Object.keys(parseRolesClaim(['admin', 'reader']))).toEqual([]);
   });
 
   it('answers no roles for anything else', () => {
     expect(parseRolesClaim(undefined)).toEqual({});
     expect(parseRolesClaim('admin')).toEqual({});
     expect(parseRolesClaim(null)).toEqual({});
+  });
+
+  it('keeps a role named __proto__ as a plain role, changing no other lookup', () => {
+    const claim = JSON.parse('{"__proto__":{"admin":{"o":"d"}},"reader":{"o":"d"}}') as unknown;
+    const roles = parseRolesClaim(claim);
+    expect(Object.keys(roles)).toEqual(['__proto__', 'reader']);
+    expect('admin' in roles).toBe(false);
+    expect(roles['admin']).toBeUndefined();
+    expect('toString' in roles).toBe(false);
+    expect(Object.getPrototypeOf(roles)).toBeNull();
+    expect(Object.getPrototypeOf(roles['reader'])).toBeNull();
   });
 });
 
@@ -55,9 +66,23 @@ describe('createRolesSource', () => {
     });
   });
 
-  it('reads a named claim or uses a mapper', () => {
-    expect(createRolesSource('roles', 'p1')({ roles: ['a'] })).toEqual({ a: {} });
+  it('reads a named claim, as a string array too, or uses a mapper', () => {
+    expect(createRolesSource('roles', 'p1')({ roles: ['a', '', 7] })).toEqual({ a: {} });
+    expect(createRolesSource('roles', 'p1')({ roles: { a: { o: 'd' } } })).toEqual({
+      a: { o: 'd' },
+    });
     expect(createRolesSource(() => ({ x: {} }), 'p1')({})).toEqual({ x: {} });
+  });
+
+  it('reads a named ZITADEL claim strictly', () => {
+    const source = createRolesSource(ZITADEL_ROLES_CLAIM, 'p1');
+    expect(source({ [ZITADEL_ROLES_CLAIM]: ['admin'] })).toEqual({});
+  });
+
+  it('grants nothing for an array in the default ZITADEL claims', () => {
+    const source = createRolesSource(undefined, 'p1');
+    expect(source({ [projectRolesClaim('p1')]: ['admin'] })).toEqual({});
+    expect(source({ [ZITADEL_ROLES_CLAIM]: ['admin'] })).toEqual({});
   });
 });
 

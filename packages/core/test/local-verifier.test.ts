@@ -97,6 +97,8 @@ const b64 = (value: unknown): string =>
 
 interface SetupOptions {
   strictJwtProfile?: boolean;
+  requiredClaims?: readonly string[];
+  maxTokenLifetimeMs?: number;
   algorithms?: readonly string[];
   fetch?: (url: string | URL, init?: RequestInit) => Promise<Response>;
   signatures?: 'node:crypto' | 'jose';
@@ -120,6 +122,10 @@ function setup(keys: JWK[], options: SetupOptions = {}) {
     policy: { issuer: ISSUER, audiences: [PROJECT], clockToleranceMs: 5_000 },
     algorithms: options.algorithms ?? ALL_ALGORITHMS,
     strictJwtProfile: options.strictJwtProfile ?? false,
+    ...(options.requiredClaims === undefined ? {} : { requiredClaims: options.requiredClaims }),
+    ...(options.maxTokenLifetimeMs === undefined
+      ? {}
+      : { maxTokenLifetimeMs: options.maxTokenLifetimeMs }),
     now: () => NOW,
     ...(options.signatures === undefined ? {} : { signatures: options.signatures }),
   });
@@ -420,10 +426,107 @@ describe('createLocalVerifier: JWT profile', () => {
     await expect(verify(token)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_ID_TOKEN' });
   });
 
-  it('accepts a token without client_id or iat when the strict profile is off', async () => {
+  it('refuses a token without client_id or iat by default', async () => {
     const { verify } = setup([rs.jwk]);
+    for (const missing of ['client_id', 'iat']) {
+      const token = await sign(rs, claims({ [missing]: undefined }));
+      await expect(verify(token), missing).rejects.toMatchObject({
+        code: 'ERR_ZITAUTH_CLAIM_INVALID',
+      });
+    }
+  });
+
+  it('accepts a token without client_id or iat with requiredClaims: []', async () => {
+    const { verify } = setup([rs.jwk], { requiredClaims: [] });
     const token = await sign(rs, claims({ client_id: undefined, iat: undefined }));
     await expect(verify(token)).resolves.toBeDefined();
+  });
+
+  it('still requires client_id and iat under the strict profile with requiredClaims: []', async () => {
+    const { verify } = setup([rs.jwk], { requiredClaims: [], strictJwtProfile: true });
+    const token = await sign(rs, claims({ client_id: undefined }), { typ: 'at+jwt' });
+    await expect(verify(token)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_CLAIM_INVALID' });
+  });
+
+  it('refuses a client_id that is not a non-empty string', async () => {
+    const { verify } = setup([rs.jwk], { requiredClaims: [] });
+    for (const clientId of ['', 7]) {
+      const token = await sign(rs, claims({ client_id: clientId }));
+      await expect(verify(token)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_CLAIM_INVALID' });
+    }
+  });
+});
+
+describe('createLocalVerifier: typ', () => {
+  it.each(['JWT', 'jwt', 'at+jwt', 'AT+JWT', 'application/at+jwt', undefined])(
+    'accepts typ %s',
+    async (typ) => {
+      const { verify } = setup([rs.jwk]);
+      await expect(verify(await sign(rs, claims(), { typ }))).resolves.toBeDefined();
+    },
+  );
+
+  it.each(['logout+jwt', 'dpop+jwt', 'secevent+jwt', 'application/jwt', 'JOSE', 7, ''])(
+    'refuses typ %s before fetching any key',
+    async (typ) => {
+      const { verify, served } = setup([rs.jwk]);
+      await expect(verify(await sign(rs, claims(), { typ }))).rejects.toMatchObject({
+        code: 'ERR_ZITAUTH_TOKEN_TYPE',
+      });
+      expect(served.calls).toBe(0);
+    },
+  );
+});
+
+describe('createLocalVerifier: lifetime', () => {
+  it('accepts exactly the maximum lifetime and refuses one second more', async () => {
+    const { verify } = setup([rs.jwk], { maxTokenLifetimeMs: 3_600_000 });
+    const iat = NOW / 1000 - 10;
+    await expect(verify(await sign(rs, claims({ iat, exp: iat + 3600 })))).resolves.toBeDefined();
+    await expect(verify(await sign(rs, claims({ iat, exp: iat + 3601 })))).rejects.toMatchObject({
+      code: 'ERR_ZITAUTH_TOKEN_LIFETIME',
+    });
+  });
+
+  it.each([
+    ['exp 1e20', 1e20],
+    ['exp in milliseconds', NOW + 600_000],
+    ['exp two days ahead', NOW / 1000 + 2 * 86_400],
+  ])('refuses %s under the default 24 h', async (_, exp) => {
+    const { verify } = setup([rs.jwk]);
+    await expect(verify(await sign(rs, claims({ exp })))).rejects.toMatchObject({
+      code: 'ERR_ZITAUTH_TOKEN_LIFETIME',
+    });
+  });
+
+  it('counts from now when iat is absent', async () => {
+    const { verify } = setup([rs.jwk], { requiredClaims: [], maxTokenLifetimeMs: 60_000 });
+    const now = NOW / 1000;
+    const near = await sign(rs, claims({ iat: undefined, exp: now + 60 }));
+    await expect(verify(near)).resolves.toBeDefined();
+    const far = await sign(rs, claims({ iat: undefined, exp: now + 61 }));
+    await expect(verify(far)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_TOKEN_LIFETIME' });
+  });
+});
+
+describe('createLocalVerifier: canonical form', () => {
+  it('refuses padded segments and spare bits in the last character', async () => {
+    const { verify, served } = setup([rs.jwk]);
+    const token = await sign(rs, claims());
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const flipped = alphabet[alphabet.indexOf(signature.at(-1)!) ^ 1]!;
+    for (const bad of [
+      `${token}==`,
+      `${header}.${payload}.${signature.slice(0, -1)}${flipped}`,
+      `${header}.${payload}.${signature}${'A'.repeat((5 - (signature.length % 4)) % 4 || 4)}`,
+      `${header}.${payload}.${signature}.`,
+    ]) {
+      await expect(verify(bad), bad.slice(-8)).rejects.toMatchObject({
+        code: 'ERR_ZITAUTH_TOKEN_MALFORMED',
+      });
+    }
+    expect(served.calls).toBe(0);
   });
 });
 
