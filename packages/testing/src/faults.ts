@@ -5,6 +5,7 @@
  * faulted or not, so tests can assert how often a client called.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { rewriteAnswer } from './http.js';
 import type { Endpoint, Fault } from './types.js';
 
 const HUGE_BYTES = 4 * 1024 * 1024;
@@ -73,9 +74,28 @@ function faultBody(body: Fault['body']): string {
   return JSON.stringify({ error: 'server_error', error_description: 'injected fault' });
 }
 
+/** Resolves when the client goes away or the IdP shuts down, whichever comes first. */
+function hangUp(req: IncomingMessage, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || req.socket.destroyed) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    req.socket.once('close', () => resolve());
+  });
+}
+
+/** The normal answer with fields removed or added, for `omitFields` / `addFields`. */
+function editFields(fault: Fault): (body: unknown) => unknown {
+  return (body) => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+    const edited: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+    for (const name of fault.omitFields ?? []) delete edited[name];
+    return { ...edited, ...fault.addFields };
+  };
+}
+
 /**
  * Applies a fault. Resolves true when the fault answered (or dropped) the request, false
- * when the normal handler should run (latency only).
+ * when the normal handler should run (latency, or an edit of its answer).
  */
 export async function applyFault(
   fault: Fault,
@@ -84,14 +104,18 @@ export async function applyFault(
   signal: AbortSignal,
 ): Promise<boolean> {
   if (fault.latencyMs !== undefined && fault.latencyMs > 0) await delay(fault.latencyMs, signal);
-  if (signal.aborted || fault.closeConnection === true) {
+  if (fault.hang === true) await hangUp(req, signal);
+  if (signal.aborted || fault.closeConnection === true || fault.hang === true) {
     req.socket.destroy();
     return true;
   }
-  if (fault.status === undefined && fault.body === undefined) return false;
+  if (fault.status === undefined && fault.body === undefined) {
+    rewriteAnswer(res, { body: editFields(fault), contentType: fault.contentType });
+    return false;
+  }
   const body = faultBody(fault.body);
   res.writeHead(fault.status ?? 200, {
-    'Content-Type': 'application/json',
+    'Content-Type': fault.contentType ?? 'application/json',
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
   });

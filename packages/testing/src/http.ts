@@ -73,14 +73,33 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
+  const rewrite = rewrites.get(res);
+  const text = JSON.stringify(rewrite === undefined ? body : rewrite.body(body));
   res.writeHead(status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',
     ...headers,
+    ...(rewrite?.contentType === undefined ? {} : { 'Content-Type': rewrite.contentType }),
   });
   res.end(text);
+}
+
+/** How a fault changes the normal JSON answer of one response. */
+export interface AnswerRewrite {
+  body: (body: unknown) => unknown;
+  contentType: string | undefined;
+}
+
+/**
+ * Rewrites a response's normal JSON answer (fault injection: a missing field, an extra
+ * one, a wrong content type), so a test gets a real answer with exactly one thing wrong.
+ */
+const rewrites = new WeakMap<ServerResponse, AnswerRewrite>();
+
+/** Registers how `sendJson` must alter the answer of `res`. */
+export function rewriteAnswer(res: ServerResponse, rewrite: AnswerRewrite): void {
+  rewrites.set(res, rewrite);
 }
 
 export function sendHtml(res: ServerResponse, status: number, html: string): void {

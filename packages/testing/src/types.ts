@@ -33,6 +33,14 @@ export interface Fault {
   body?: 'garbage' | 'huge' | string;
   /** Destroy the connection without answering. */
   closeConnection?: boolean;
+  /** Never answer: hold the request until the client gives up or the IdP closes. */
+  hang?: boolean;
+  /** Send this `Content-Type` instead of `application/json` (fault or normal answer). */
+  contentType?: string;
+  /** Remove these top-level fields from the endpoint's normal JSON answer (e.g. `['active']`). */
+  omitFields?: readonly string[];
+  /** Add or replace these top-level fields in the endpoint's normal JSON answer (e.g. `{ cnf }`). */
+  addFields?: Readonly<Record<string, unknown>>;
   /** Apply to this many requests, then clear itself. @default unlimited */
   times?: number;
 }

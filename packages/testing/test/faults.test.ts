@@ -98,4 +98,29 @@ describe('faults', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await pending).toBe('failed');
   });
+
+  it('holds a request without answering until the client gives up', async () => {
+    idp.faults.set('keys', { hang: true });
+    await expect(fetch(keysUrl, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    expect(idp.calls('keys')).toBe(1);
+  });
+
+  it('edits the normal answer: a field removed, a field added, another content type', async () => {
+    idp.faults.set('discovery', {
+      omitFields: ['jwks_uri'],
+      addFields: { extra: true },
+      contentType: 'text/html',
+    });
+    const res = await fetch(`${idp.issuer}/.well-known/openid-configuration`);
+    expect(res.headers.get('content-type')).toBe('text/html');
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ issuer: idp.issuer, extra: true });
+    expect(body).not.toHaveProperty('jwks_uri');
+  });
+
+  it('sends a fault body with the given content type', async () => {
+    idp.faults.set('keys', { body: '{"keys":[]}', contentType: 'text/plain' });
+    const res = await fetch(keysUrl);
+    expect(res.headers.get('content-type')).toBe('text/plain');
+  });
 });
