@@ -5,17 +5,29 @@
  * means our own client credentials are wrong, which is an outage of this API (503), never
  * a bad token. The token travels only in the request body: no error or cause names it.
  *
- * The POST is built on `idpFetch` rather than oauth4webapi: its `processIntrospectionResponse`
- * throws on a non-boolean `active` (we answer "inactive"), and its `PrivateKeyJwt` needs a
+ * The answer must be JSON by its `Content-Type` and carry a boolean `active`; anything else
+ * is an IdP fault (503, never cached as "inactive"). A token the IdP calls something other
+ * than a bearer token (`token_type`, or a `cnf` binding it to a key) is refused: accepting
+ * it as a bearer token would drop the sender constraint. Calls pass a circuit breaker and a
+ * two-lane concurrency cap (tokens seen active before go first), so an IdP outage or a
+ * flood of junk costs callers no wait.
+ *
+ * The POST is built on `idpFetch` rather than oauth4webapi: its `PrivateKeyJwt` needs a
  * WebCrypto key and reads the system clock, while `client-auth.ts` already signs ZITADEL's form.
  */
+import { createCircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { basicAuthorization, privateKeyJwtFields } from './client-auth.js';
-import { isZitauthError, ZitauthConfigError, type UpstreamError } from './errors.js';
+import { InvalidTokenError, isZitauthError, UpstreamError, ZitauthConfigError } from './errors.js';
 import { idpFetch, parseJsonObject, type HttpOptions, type IdpResponse } from './http.js';
 import { loadKeyFile } from './key-file.js';
-import { createLimiter } from './limiter.js';
+import { createLimiter, isShed } from './limiter.js';
 import { traceIdpCall } from './observability/idp-calls.js';
-import { describeCause, findOperatorFault, upstreamFault } from './observability/operator-fault.js';
+import {
+  describeCause,
+  findOperatorFault,
+  reportOperatorFault,
+  upstreamFault,
+} from './observability/operator-fault.js';
 import type { IntrospectionAuth } from './types.js';
 
 /** Options of {@link createIntrospector}. */
@@ -32,15 +44,27 @@ export interface IntrospectorOptions {
   maxConcurrent?: number;
   /** Callers allowed to wait for a slot; past this they get `UpstreamError`. @default 1024 */
   maxQueued?: number;
+  /**
+   * Slots kept for tokens seen active before (`known`); unknown tokens use the rest and at
+   * most half the queue. @default a quarter of `maxConcurrent`
+   */
+  reservedForKnown?: number;
+  /** When consecutive failures stop calls for a cool-off. @default 5 failures, 10000 ms */
+  circuitBreaker?: CircuitBreakerOptions;
   /** Clock in epoch milliseconds (the assertion's `iat`). @default Date.now */
   now?: () => number;
 }
 
 /**
  * Introspects one token: the active response's claims, or `null` when the token is not
- * active. Rejects with `UpstreamError` when the IdP cannot give a trustworthy answer.
+ * active. Rejects with `UpstreamError` when the IdP cannot give a trustworthy answer, and
+ * with `InvalidTokenError` for an active token that is not a bearer token. `known` marks
+ * a token seen active before, which may use the capacity kept for known callers.
  */
-export type Introspector = (token: string) => Promise<Record<string, unknown> | null>;
+export type Introspector = (
+  token: string,
+  known?: boolean,
+) => Promise<Record<string, unknown> | null>;
 
 /** Adds client authentication to a request's form and headers. */
 type ClientAuthenticator = (
@@ -107,14 +131,41 @@ function clientRefused(url: string, status: number): UpstreamError {
   );
 }
 
+/** RFC 7662 §2.2: the answer is `application/json` (or a `+json` type), whatever it looks like. */
+function requireJson(response: IdpResponse): void {
+  const type = (response.headers.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[\w.-]+\+json$/.test(type)) {
+    throw new Error('the introspection endpoint answered with a Content-Type that is not JSON');
+  }
+}
+
+/**
+ * An active answer must describe a bearer token: `token_type` (when present) is bearer,
+ * and no `cnf` binds it to a key or certificate (RFC 7800, RFC 8705, RFC 9449), which a
+ * bearer-token check cannot prove possession of.
+ */
+function requireBearer(body: Record<string, unknown>): void {
+  const type = body['token_type'];
+  if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) {
+    throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE');
+  }
+  if (body['cnf'] !== undefined) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE');
+}
+
 /** Maps the endpoint's answer to claims or null; anything untrustworthy is an upstream fault. */
 function readIntrospectionResponse(response: IdpResponse): Record<string, unknown> | null {
   if (response.status !== 200) {
     throw new Error(`the introspection endpoint answered HTTP ${response.status}`);
   }
+  requireJson(response);
   const body = parseJsonObject(response.body);
-  // RFC 7662 §2.2: `active` is a boolean; "true", 1 or a missing field never count as active.
-  if (body['active'] !== true) return null;
+  // RFC 7662 §2.2: `active` is REQUIRED and a boolean. Without one the IdP said nothing
+  // about the token: an outage to retry, never an "inactive" to cache.
+  if (typeof body['active'] !== 'boolean') {
+    throw new Error('the introspection answer has no boolean "active"');
+  }
+  if (!body['active']) return null;
+  requireBearer(body);
   // `sub` is optional in RFC 7662, and a token granted to a client alone (client
   // credentials) may come without one. RFC 9068 §2.2 names the client as the subject
   // then, as the same IdP's JWT access tokens do, so both paths see the same caller.
@@ -148,9 +199,23 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
   checkOptions(options);
   const { issuer, endpoint, http } = options;
   const authenticate = createClientAuth(options.auth, issuer, options.now ?? Date.now);
+  const maxConcurrent = options.maxConcurrent ?? 64;
   const limit = createLimiter({
-    maxConcurrent: options.maxConcurrent ?? 64,
+    maxConcurrent,
     maxQueued: options.maxQueued ?? 1024,
+    reserved: options.reservedForKnown ?? Math.floor(maxConcurrent / 4),
+  });
+  const breaker = createCircuitBreaker({
+    ...options.circuitBreaker,
+    // A caller shed by the cap made no call; a refused token is an answer.
+    classify: (error) =>
+      isShed(error) ? 'neutral' : error instanceof UpstreamError ? 'failure' : 'success',
+    // Reported once per opening; the refusals that follow carry no fault of their own.
+    onOpen: (error) =>
+      reportOperatorFault(
+        'circuit-open',
+        `zitauth: introspection calls are suspended for a cool-off after repeated failures (${describeCause(error)}); check that the IdP is reachable from here`,
+      ),
   });
 
   async function introspect(token: string): Promise<Record<string, unknown> | null> {
@@ -165,8 +230,9 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
       await authenticate(form, headers);
       return await post(url, { method: 'POST', headers, body: form.toString() }, http);
     } catch (error) {
-      // The resolver (discovery) reports its own faults, and so does a refused credential.
-      if (findOperatorFault(error) !== undefined) throw error;
+      // The resolver (discovery) reports its own faults, and so does a refused credential;
+      // a token the IdP calls something other than a bearer token is the caller's.
+      if (findOperatorFault(error) !== undefined || error instanceof InvalidTokenError) throw error;
       if (url === undefined && isZitauthError(error)) throw error;
       throw upstreamFault(
         'introspection-unreachable',
@@ -177,5 +243,5 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     }
   }
 
-  return (token) => limit(() => introspect(token));
+  return (token, known = false) => breaker(() => limit(() => introspect(token), known));
 }

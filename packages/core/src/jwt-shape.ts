@@ -122,8 +122,8 @@ function checkLifetime(payload: Record<string, unknown>, limitMs: number, nowMs:
 
 /**
  * The access-token claims of a verified payload, before the shared claim checks (an ID
- * token is named as such, whatever its audience): not an ID token, required claims
- * present, a bounded lifetime.
+ * token is named as such, whatever its audience): not an ID token, not sender-constrained,
+ * required claims present, a bounded lifetime.
  */
 export function checkAccessTokenClaims(
   payload: Record<string, unknown>,
@@ -131,6 +131,8 @@ export function checkAccessTokenClaims(
   nowMs: number,
 ): void {
   checkNotIdToken(payload, rules.requireJti || rules.strictJwtProfile);
+  // A `cnf` binds the token to a key (RFC 7800, RFC 9449) that a bearer check cannot prove.
+  if (payload['cnf'] !== undefined) fail('ERR_ZITAUTH_TOKEN_TYPE');
   checkRequired(payload, rules.requiredClaims);
   // RFC 9068 §2.2 requires both, whatever requiredClaims says.
   if (rules.strictJwtProfile) checkRequired(payload, ['iat', 'client_id']);

@@ -382,15 +382,64 @@ describe('the introspection response', () => {
     await expect(introspector(idp(() => json(claims)))(TOKEN)).resolves.toEqual(claims);
   });
 
+  it('resolves null when active is false', async () => {
+    await expect(introspector(idp(() => json({ active: false })))(TOKEN)).resolves.toBeNull();
+  });
+
   it.each([
-    ['false', { active: false }],
     ['the string "true"', { active: 'true' }],
     ['the number 1', { active: 1 }],
     ['missing', { sub: 'x' }],
     ['null', { active: null }],
     ['an object', { active: { value: true } }],
-  ])('resolves null when active is %s', async (_name, body) => {
-    await expect(introspector(idp(() => json(body)))(TOKEN)).resolves.toBeNull();
+  ])('rejects with UpstreamError, not inactive, when active is %s', async (_name, body) => {
+    const error = await upstreamError(introspector(idp(() => json(body)))(TOKEN));
+    expect((error.cause as Error).message).toBe('the introspection answer has no boolean "active"');
+  });
+
+  it.each([
+    ['text/html', 'text/html; charset=utf-8'],
+    ['no Content-Type', undefined],
+    ['text/plain', 'text/plain'],
+  ])('rejects an answer sent as %s with UpstreamError', async (_name, type) => {
+    const body = JSON.stringify({ active: true, sub: 'x' });
+    const headers: Record<string, string> = type === undefined ? {} : { 'content-type': type };
+    const fetch = idp(() => {
+      const response = new Response(body, { status: 200, headers });
+      if (type === undefined) response.headers.delete('content-type');
+      return response;
+    });
+    const error = await upstreamError(introspector(fetch)(TOKEN));
+    expect((error.cause as Error).message).toMatch(/Content-Type that is not JSON/);
+  });
+
+  it.each(['application/json; charset=utf-8', 'application/token-introspection+json'])(
+    'accepts an answer sent as %s',
+    async (type) => {
+      const body = JSON.stringify({ active: false });
+      const fetch = idp(
+        () => new Response(body, { status: 200, headers: { 'content-type': type } }),
+      );
+      await expect(introspector(fetch)(TOKEN)).resolves.toBeNull();
+    },
+  );
+
+  it.each([
+    ['token_type DPoP', { token_type: 'DPoP' }],
+    ['token_type N_A', { token_type: 'N_A' }],
+    ['a non-string token_type', { token_type: 7 }],
+    ['a cnf claim', { cnf: { jkt: 'thumbprint' } }],
+  ])('refuses an active token with %s as not a bearer token', async (_name, extra) => {
+    const fetch = idp(() => json({ active: true, sub: 'x', ...extra }));
+    await expect(introspector(fetch)(TOKEN)).rejects.toMatchObject({
+      status: 401,
+      code: 'ERR_ZITAUTH_TOKEN_TYPE',
+    });
+  });
+
+  it('accepts token_type bearer in any case', async () => {
+    const fetch = idp(() => json({ active: true, sub: 'x', token_type: 'bearer' }));
+    await expect(introspector(fetch)(TOKEN)).resolves.toMatchObject({ sub: 'x' });
   });
 
   it.each([401, 403])(
@@ -582,10 +631,14 @@ describe('the concurrency cap', () => {
     expect(fetch.seen.map((request) => request.form.get('token'))).toEqual(['t1', 't2', 't3']);
   });
 
-  it('allows 64 calls in flight by default', async () => {
+  it('allows 64 calls in flight by default, 16 of them only for known tokens', async () => {
     const { fetch, gates, state } = gatedIdp();
     const introspect = introspector(fetch);
-    const pending = Array.from({ length: 70 }, (_, i) => introspect(`${TOKEN}-${i}`));
+    const unknown = Array.from({ length: 60 }, (_, i) => introspect(`${TOKEN}-${i}`));
+    await settle();
+    expect(state.inFlight).toBe(48);
+    const known = Array.from({ length: 20 }, (_, i) => introspect(`${TOKEN}-k${i}`, true));
+    const pending = [...unknown, ...known];
     await settle();
     expect(state.inFlight).toBe(64);
     while (gates.length > 0) {

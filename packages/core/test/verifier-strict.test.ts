@@ -22,6 +22,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   for (const verifier of verifiers.splice(0)) verifier.close();
+  idp.faults.clear();
 });
 
 function verifier(options: Partial<VerifierOptions> = {}): Verifier {
@@ -63,6 +64,37 @@ describe('role maps', () => {
     expect(auth.roles['admin']).toBeUndefined();
     expect(Object.keys(auth.roles)).toEqual(['__proto__', 'reader']);
     expect('reader' in auth.roles).toBe(true);
+  });
+});
+
+describe('introspection answers', () => {
+  async function introspecting(): Promise<Verifier> {
+    const app = idp.createApiApp({ auth: 'basic' });
+    return verifier({ introspection: { clientId: app.clientId, clientSecret: app.clientSecret } });
+  }
+
+  it('never caches an answer without active: the next call asks again and succeeds', async () => {
+    const v = await introspecting();
+    const token = await idp.mintAccessToken({ format: 'opaque', subject: 'user-1' });
+    idp.faults.set('introspect', { omitFields: ['active'] });
+    await expect(v.verify(token)).rejects.toMatchObject({ status: 503 });
+    idp.faults.clear();
+    await expect(v.verify(token)).resolves.toMatchObject({ subject: 'user-1' });
+  });
+
+  it('refuses an answer sent as HTML even when its body is valid JSON', async () => {
+    const v = await introspecting();
+    const token = await idp.mintAccessToken({ format: 'opaque', subject: 'user-1' });
+    idp.faults.set('introspect', { contentType: 'text/html' });
+    await expect(v.verify(token)).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('refuses a JWT that carries cnf (sender-constrained) as not a bearer token', async () => {
+    const claims = accessClaims({ cnf: { jkt: 'thumbprint' } });
+    const token = await idp.signJwt({ alg: 'RS256' }, claims);
+    await expect(verifier().verify(token)).rejects.toMatchObject({
+      code: 'ERR_ZITAUTH_TOKEN_TYPE',
+    });
   });
 });
 
