@@ -3,11 +3,17 @@
  * exactly (OpenID Connect Discovery §4.3); otherwise nothing from it is used, since a
  * document naming another issuer could point key and introspection URLs anywhere. A good
  * document is kept for `ttlMs`; a failure is not remembered, so the next call retries.
+ *
+ * The endpoints we send credentials or trust to (keys, introspection, token, userinfo,
+ * revocation) must be https on the issuer's own origin, or on an origin the caller listed
+ * in `endpointOrigins`: a tampered or misconfigured document must not send introspection
+ * credentials or tokens to another host. Loopback hosts may use http, as for the issuer.
  */
 import type { UpstreamError } from './errors.js';
 import { idpFetch, parseJsonObject, type HttpOptions } from './http.js';
 import { traceIdpCall } from './observability/idp-calls.js';
 import { describeCause, upstreamFault } from './observability/operator-fault.js';
+import { isLoopbackHost } from './idp-url.js';
 
 /** The fields of a discovery document zitauth reads. */
 export interface DiscoveryDocument {
@@ -28,6 +34,13 @@ export interface DiscoveryOptions extends HttpOptions {
   ttlMs?: number;
   /** Clock in epoch milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * Origins besides the issuer's that endpoints may be on (e.g. `https://www.googleapis.com`
+   * for Google's key set). @default [] (the issuer's origin only)
+   */
+  endpointOrigins?: readonly string[];
+  /** Accept http endpoints off loopback (a trusted private network). @default false */
+  allowInsecureHttp?: boolean;
 }
 
 /** Lazily fetched, cached discovery metadata of one issuer. */
@@ -84,12 +97,52 @@ function unreachable(url: string, error: unknown): UpstreamError {
   );
 }
 
+/** Endpoints that receive credentials or decide what is trusted; browser redirects are not. */
+const GUARDED: ReadonlySet<EndpointName> = new Set([
+  'jwks_uri',
+  'introspection_endpoint',
+  'token_endpoint',
+  'userinfo_endpoint',
+  'revocation_endpoint',
+]);
+
+/** A discovered endpoint we will not use: the operator's to look at (a tampered document?). */
+function refused(name: string, reason: string): UpstreamError {
+  return upstreamFault('upstream', `zitauth: the discovery document's ${name} ${reason}`);
+}
+
+/** Checks a discovered endpoint: https (http on loopback) and an allowed origin. */
+function checkEndpoint(
+  name: EndpointName,
+  value: string,
+  allowed: ReadonlySet<string>,
+  insecure: boolean,
+): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw refused(name, 'is not an absolute URL');
+  }
+  const httpOk = url.protocol === 'http:' && (insecure || isLoopbackHost(url.hostname));
+  if (url.protocol !== 'https:' && !httpOk) throw refused(name, 'does not use https');
+  if (!allowed.has(url.origin)) {
+    throw refused(
+      name,
+      `is on ${url.origin}, not the issuer's origin; list it in endpointOrigins if that is intended`,
+    );
+  }
+  return value;
+}
+
 /** After a failed refresh, the last good document is reused this long before retrying. */
 const RETRY_AFTER_FAILURE_MS = 30_000;
 
 export function createDiscovery(issuer: string, options: DiscoveryOptions = {}): Discovery {
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? 3_600_000;
+  const allowed = new Set([new URL(issuer).origin, ...(options.endpointOrigins ?? [])]);
+  const insecure = options.allowInsecureHttp === true;
   let cached: { document: DiscoveryDocument; until: number } | undefined;
   let pending: Promise<DiscoveryDocument> | undefined;
 
@@ -133,7 +186,7 @@ export function createDiscovery(issuer: string, options: DiscoveryOptions = {}):
           'configure the endpoint explicitly, or use an IdP that offers it',
       );
     }
-    return value;
+    return GUARDED.has(name) ? checkEndpoint(name, value, allowed, insecure) : value;
   }
 
   return { metadata, endpoint };
