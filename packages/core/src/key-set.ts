@@ -13,6 +13,8 @@
  * - One fetch is in flight at a time; every concurrent caller shares it.
  * - An unknown `kid` refetches at most once per `cooldownMs` after the last fetch, and
  *   no fetch at all is tried within min(`cooldownMs`, 5 s) of a failed one.
+ * - Stale keys are served at once while one refresh runs in the background, so an IdP
+ *   hang costs no request a wait for a key it already knows.
  * - When the IdP is down, the last good keys are served for up to `maxStaleMs` after
  *   they went stale. Without usable keys the caller gets `UpstreamError`, never
  *   `invalid_token`: a healthy token must not look bad because the IdP is down.
@@ -362,16 +364,23 @@ function staleOr(state: State, error: unknown): Snapshot {
 }
 
 /**
- * Fresh keys; stale keys are refetched first. While the IdP is down (and for a
- * cooldown after each failed fetch, so requests do not queue behind timeouts) the last
- * good keys are served, for at most `maxStaleMs`.
+ * The keys to use now. Fresh keys are served as they are. Stale keys (within
+ * `maxStaleMs`) are served at once too, while one refresh runs in the background
+ * (stale-while-revalidate): during an IdP hang no request waits for a key it already
+ * knows; only an unknown `kid` may wait, bounded by the cooldown and the timeout. Without
+ * any usable keys the caller waits for the fetch (or gets the recent failure at once).
  */
 async function currentKeys(state: State): Promise<Snapshot> {
   const { snapshot, failure } = state;
-  if (snapshot !== undefined && state.now() < snapshot.freshUntil) return snapshot;
-  if (state.pending === undefined && failure !== undefined && state.now() < failure.retryAt) {
-    return staleOr(state, failure.error);
+  const now = state.now();
+  if (snapshot !== undefined && now < snapshot.freshUntil) return snapshot;
+  const backingOff = failure !== undefined && now < failure.retryAt;
+  if (snapshot !== undefined && now < snapshot.freshUntil + state.config.maxStaleMs) {
+    // The outcome is recorded in the state; this caller needs nothing from it.
+    if (state.pending === undefined && !backingOff) fetchShared(state).catch(() => undefined);
+    return snapshot;
   }
+  if (state.pending === undefined && backingOff) return staleOr(state, failure.error);
   try {
     return await fetchShared(state);
   } catch (error) {

@@ -168,11 +168,15 @@ describe('createKeySet: freshness', () => {
     expect(idp.calls).toBe(2);
   });
 
-  it('drops keys the IdP no longer lists once they are stale', async () => {
+  it('drops keys the IdP no longer lists once the background refresh lands', async () => {
     const { idp, clock, keySet } = setup(jwks([rsa.jwk, rsa2.jwk], 'max-age=300'));
     await resolve(keySet, 'RS256', 'rsa-1');
     idp.reply = jwks([rsa2.jwk], 'max-age=300');
     clock.now += 300 * SECOND;
+    // Stale keys answer at once (stale-while-revalidate) while the refresh runs.
+    await resolve(keySet, 'RS256', 'rsa-1');
+    await keySet.refresh();
+    expect(idp.urls).toHaveLength(2);
     await expect(resolve(keySet, 'RS256', 'rsa-1')).rejects.toMatchObject({
       code: 'ERR_ZITAUTH_KEY_NOT_FOUND',
     });
