@@ -50,6 +50,9 @@ export interface ResolvedOptions {
   jwks: JwksOptions;
   jwksUri: string | undefined;
   introspectionEndpoint: string | undefined;
+  endpointOrigins: readonly string[];
+  allowInsecureHttp: boolean;
+  circuitBreaker: { failureThreshold: number; coolOffMs: number };
   timeoutMs: number;
   fetch: FetchLike | undefined;
   now: () => number;
@@ -161,6 +164,36 @@ function resolveCache(cache: CacheOptions = {}): ResolvedOptions['cache'] {
       'cache.maxConcurrentIntrospections',
       64,
     ),
+    reservedIntrospections:
+      cache.reservedIntrospections === undefined
+        ? Math.floor((cache.maxConcurrentIntrospections ?? 64) / 4)
+        : wholeNumber(cache.reservedIntrospections, 'cache.reservedIntrospections'),
+  };
+}
+
+function wholeNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    fail(`${name} must be a whole number ≥ 0`);
+  }
+  return value;
+}
+
+/** Origins (scheme, host, port) from URLs; anything else names the option to fix. */
+function resolveOrigins(value: unknown, allowHttp: boolean): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('endpointOrigins must be an array of https origins');
+  return Object.freeze(
+    value.map((origin: unknown) => new URL(checkUrl(origin, 'endpointOrigins', allowHttp)).origin),
+  );
+}
+
+function resolveCircuitBreaker(value: VerifierOptions['circuitBreaker']) {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    fail('circuitBreaker must be { failureThreshold?, coolOffMs? }');
+  }
+  return {
+    failureThreshold: positiveInt(value?.failureThreshold, 'circuitBreaker.failureThreshold', 5),
+    coolOffMs: duration(value?.coolOffMs, 'circuitBreaker.coolOffMs', 10_000),
   };
 }
 
@@ -244,6 +277,9 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
       endpoints.introspectionEndpoint === undefined
         ? undefined
         : checkUrl(endpoints.introspectionEndpoint, 'endpoints.introspectionEndpoint', allowHttp),
+    endpointOrigins: resolveOrigins(options.endpointOrigins, allowHttp),
+    allowInsecureHttp: allowHttp,
+    circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
     timeoutMs: positiveInt(options.timeoutMs, 'timeoutMs', 5_000),
     fetch: options.fetch,
     now: options.now ?? Date.now,

@@ -133,6 +133,19 @@ export interface VerifierOptions {
   jwks?: JwksOptions;
   /** Skip discovery for these endpoints (they must still belong to your IdP). */
   endpoints?: { jwksUri?: string; introspectionEndpoint?: string };
+  /**
+   * Origins besides the issuer's that discovered endpoints may be on. By default the key
+   * set and introspection endpoint must be https on the issuer's own origin (http on
+   * loopback), so a tampered discovery document cannot send credentials elsewhere.
+   * Google, for one, serves its key set from `https://www.googleapis.com`.
+   * @default [] (the issuer's origin only)
+   */
+  endpointOrigins?: readonly string[];
+  /**
+   * After `failureThreshold` consecutive introspection failures, answer 503 at once for
+   * `coolOffMs`, then let one probe call through. @default { failureThreshold: 5, coolOffMs: 10000 }
+   */
+  circuitBreaker?: { failureThreshold?: number; coolOffMs?: number };
   /** Time limit of one IdP call, in milliseconds. @default 5000 */
   timeoutMs?: number;
   /** The fetch implementation for every IdP call. @default globalThis.fetch */
@@ -158,6 +171,12 @@ export interface CacheOptions {
   inactiveTtlMs?: number;
   /** Introspection calls in flight at once; more wait their turn. @default 64 */
   maxConcurrentIntrospections?: number;
+  /**
+   * Introspection slots kept for tokens seen active before (their cache entry expired):
+   * tokens never seen use the rest and at most half of the queue, so a flood of random
+   * tokens is shed while known callers get through. @default a quarter of `maxConcurrentIntrospections`
+   */
+  reservedIntrospections?: number;
   /** Set to false to cache nothing. @default true */
   enabled?: boolean;
 }

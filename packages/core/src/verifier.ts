@@ -42,7 +42,8 @@ export function isCompactJws(token: string): boolean {
   return looksLikeJws(token);
 }
 
-type Check = (token: string) => Promise<CachedResult>;
+/** The uncached check of one token; `known` when it was seen active before. */
+type Check = (token: string, known: boolean) => Promise<CachedResult>;
 
 /**
  * Why an opaque token is refused without introspection, for the operator (the caller
@@ -98,6 +99,8 @@ function introspectionPath(
     auth: config.introspection,
     http,
     maxConcurrent: config.cache.maxConcurrentIntrospections,
+    reservedForKnown: config.cache.reservedIntrospections,
+    circuitBreaker: { ...config.circuitBreaker, now: config.now },
     now: config.now,
   });
 }
@@ -117,25 +120,34 @@ function withScope(
 
 /** The uncached check of one token, routed by its form and the configured mode. */
 function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPolicy): Check {
-  const discovery = createDiscovery(config.issuer, { ...http, now: config.now });
+  const discovery = createDiscovery(config.issuer, {
+    ...http,
+    now: config.now,
+    endpointOrigins: config.endpointOrigins,
+    allowInsecureHttp: config.allowInsecureHttp,
+  });
   const endpoint: EndpointOf = (override, name) =>
     override === undefined ? () => discovery.endpoint(name) : () => Promise.resolve(override);
   const verifyJwt = localPath(config, http, policy, endpoint);
   const introspect = introspectionPath(config, http, endpoint);
 
-  async function introspected(token: string, kind: 'jwt' | 'opaque'): Promise<CachedResult> {
-    const claims = await introspect!(token);
+  async function introspected(
+    token: string,
+    kind: 'jwt' | 'opaque',
+    known: boolean,
+  ): Promise<CachedResult> {
+    const claims = await introspect!(token, known);
     if (claims === null) return { active: false };
     checkClaims(claims, policy, config.now());
     return { active: true, kind, claims };
   }
 
-  return async (token) => {
+  return async (token, known) => {
     const jws = isCompactJws(token);
     if (jws && verifyJwt !== undefined) {
       const claims = await verifyJwt(token);
       if (!config.introspectJwt) return { active: true, kind: 'jwt', claims };
-      const live = await introspected(token, 'jwt');
+      const live = await introspected(token, 'jwt', known);
       return live.active
         ? { active: true, kind: 'jwt', claims: withScope(claims, live.claims) }
         : live;
@@ -144,7 +156,7 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
     if (introspect === undefined) {
       throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE', { cause: OPAQUE_NEEDS_INTROSPECTION });
     }
-    return introspected(token, jws ? 'jwt' : 'opaque');
+    return introspected(token, jws ? 'jwt' : 'opaque', known);
   };
 }
 
@@ -164,6 +176,7 @@ export function cachePrefix(config: ResolvedOptions): string {
     timeoutMs: _timeoutMs,
     realm: _realm,
     transport: _transport,
+    circuitBreaker: _circuitBreaker,
     introspection,
     ...policy
   } = config;
@@ -178,12 +191,16 @@ export function cachePrefix(config: ResolvedOptions): string {
   return `zitauth:${createHash('sha256').update(scope).digest('base64url').slice(0, 16)}:`;
 }
 
+/** Milliseconds until an active result's token expires (0 without `exp`). */
+function untilExp(result: CachedResult & { active: true }, config: ResolvedOptions): number {
+  const exp = result.claims['exp'];
+  return typeof exp === 'number' ? exp * 1000 - config.now() : 0;
+}
+
 /** How long a result may be reused: bounded by the cache limit and by the token's `exp`. */
 function ttlOf(result: CachedResult, config: ResolvedOptions): number {
   if (!result.active) return config.cache.inactiveTtlMs;
-  const exp = result.claims['exp'];
-  const untilExp = typeof exp === 'number' ? exp * 1000 - config.now() : 0;
-  return Math.min(config.cache.maxTtlMs, untilExp);
+  return Math.min(config.cache.maxTtlMs, untilExp(result, config));
 }
 
 /** A store that never fails a request: a broken shared cache degrades to a miss. */
@@ -242,15 +259,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
     errors: { realm: config.realm },
   };
 
+  // Hashes of tokens seen active, kept until their exp (past the result cache's shorter
+  // TTL): when such a token is introspected again it may use the capacity kept for known
+  // callers, which a flood of never-seen tokens cannot take.
+  const seen = createMemoryStore<object>({ maxEntries: config.cache.maxEntries, now: config.now });
+  const SEEN = Object.freeze({});
+  const remember = (key: string, result: CachedResult): void => {
+    const ttl = result.active ? Math.min(untilExp(result, config), 86_400_000) : 0;
+    if (ttl > 0) seen.set(key, SEEN, ttl);
+  };
+
   async function lookUp(token: string): Promise<CachedResult> {
-    if (!config.cache.enabled) return check(token);
+    if (!config.cache.enabled) return check(token, false);
     const key = tokenCacheKey(prefix, token);
     const cached = await store.get(key);
     publishCacheLookUp(config.issuer, cached !== undefined);
     if (cached !== undefined) return cached;
     return shared(key, () =>
       store.fill(key, async () => {
-        const result = await check(token);
+        const result = await check(token, seen.get(key) !== undefined);
+        remember(key, result);
         return { value: result, ttlMs: ttlOf(result, config) };
       }),
     );

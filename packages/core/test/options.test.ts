@@ -35,7 +35,12 @@ describe('resolveOptions', () => {
         maxTtlMs: 60_000,
         inactiveTtlMs: 5_000,
         maxConcurrentIntrospections: 64,
+        reservedIntrospections: 16,
       },
+      maxTokenLifetimeMs: 86_400_000,
+      requiredClaims: ['iat', 'client_id'],
+      endpointOrigins: [],
+      circuitBreaker: { failureThreshold: 5, coolOffMs: 10_000 },
     });
     expect(resolved.algorithms).toContain('RS256');
     expect(resolved.algorithms).not.toContain('HS256');
@@ -133,6 +138,40 @@ describe('createVerifier configuration errors', () => {
       { ...valid, endpoints: { introspectionEndpoint: 'nope' } },
       /endpoints.introspectionEndpoint/,
     );
+  });
+
+  it('resolves the strict-profile options and their relaxations', () => {
+    const resolved = resolveOptions({
+      ...valid,
+      maxTokenLifetimeMs: 3_600_000,
+      requiredClaims: [],
+      endpointOrigins: ['https://www.googleapis.com/ignored/path'],
+      circuitBreaker: { failureThreshold: 2 },
+      cache: { maxConcurrentIntrospections: 8, reservedIntrospections: 0 },
+    });
+    expect(resolved).toMatchObject({
+      maxTokenLifetimeMs: 3_600_000,
+      requiredClaims: [],
+      endpointOrigins: ['https://www.googleapis.com'],
+      circuitBreaker: { failureThreshold: 2, coolOffMs: 10_000 },
+      cache: { maxConcurrentIntrospections: 8, reservedIntrospections: 0 },
+    });
+    expect(
+      resolveOptions({ ...valid, cache: { maxConcurrentIntrospections: 8 } }).cache,
+    ).toMatchObject({ reservedIntrospections: 2 });
+  });
+
+  it('names each wrong strict-profile option', () => {
+    refuses({ ...valid, maxTokenLifetimeMs: -1 }, /maxTokenLifetimeMs/);
+    refuses({ ...valid, requiredClaims: 'iat' }, /requiredClaims/);
+    refuses({ ...valid, requiredClaims: [''] }, /requiredClaims/);
+    refuses({ ...valid, endpointOrigins: 'https://x.example' }, /endpointOrigins/);
+    refuses({ ...valid, endpointOrigins: ['http://x.example'] }, /endpointOrigins/);
+    refuses({ ...valid, circuitBreaker: 5 }, /circuitBreaker/);
+    refuses({ ...valid, circuitBreaker: { failureThreshold: 0 } }, /failureThreshold/);
+    refuses({ ...valid, circuitBreaker: { coolOffMs: -5 } }, /coolOffMs/);
+    refuses({ ...valid, cache: { reservedIntrospections: -1 } }, /reservedIntrospections/);
+    refuses({ ...valid, cache: { reservedIntrospections: 1.5 } }, /reservedIntrospections/);
   });
 
   it('is a TypeError, thrown synchronously', () => {
