@@ -183,15 +183,23 @@ function upstream(reason: string): UpstreamError {
 }
 
 /**
+ * After a refresh failed for an outage, calls serve the still-valid token at once for
+ * this long instead of each running the whole retry sequence again, in milliseconds.
+ */
+export const FAILED_REFRESH_MEMORY_MS = 5_000;
+
+/**
  * The JWT bearer or client credentials grant behind a cache of one token. A refresh
  * that fails for an outage keeps serving the current token while it is still valid: the
- * refresh margin exists so that an IdP hiccup does not stop the service.
+ * refresh margin exists so that an IdP hiccup does not stop the service. The failure is
+ * remembered for `FAILED_REFRESH_MEMORY_MS`, so calls during an outage do not wait.
  */
 function createGrantSource(config: ClientConfig, credential: GrantCredential): TokenSource {
   const controller = new AbortController();
   const request = createRequester(config, credential, controller.signal);
   const singleFlight = createSingleFlight<CachedToken>();
   let cached: CachedToken | undefined;
+  let quietUntil = -Infinity;
 
   const refresh = (): Promise<CachedToken> =>
     singleFlight('token', async () => {
@@ -200,15 +208,21 @@ function createGrantSource(config: ClientConfig, credential: GrantCredential): T
       return entry;
     });
 
+  const stillValid = (entry: CachedToken | undefined): entry is CachedToken =>
+    entry !== undefined && config.now() < entry.response.expiresAt.getTime();
+
   async function getTokenResponse(): Promise<TokenResponse> {
     if (controller.signal.aborted) throw closedError();
-    if (cached !== undefined && config.now() < cached.refreshAtMs) return { ...cached.response };
+    const now = config.now();
+    if (cached !== undefined && now < cached.refreshAtMs) return { ...cached.response };
+    if (now < quietUntil && stillValid(cached)) return { ...cached.response };
     try {
       return { ...(await refresh()).response };
     } catch (error) {
       const current = cached;
-      if (error instanceof UpstreamError && current !== undefined && !controller.signal.aborted) {
-        if (config.now() < current.response.expiresAt.getTime()) return { ...current.response };
+      if (error instanceof UpstreamError && !controller.signal.aborted && stillValid(current)) {
+        quietUntil = config.now() + FAILED_REFRESH_MEMORY_MS;
+        return { ...current.response };
       }
       throw gettingToken(error);
     }

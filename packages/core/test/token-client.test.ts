@@ -505,6 +505,24 @@ describe('caching', () => {
     await expect(tokens.getToken()).rejects.toBeInstanceOf(UpstreamError);
   });
 
+  it('remembers a failed refresh for a few seconds: calls serve the token at once', async () => {
+    let now = 0;
+    const fetch = fakeFetch((_request, index) =>
+      index === 0 ? tokenJson('at-1', 3600) : new Response('down', { status: 503 }),
+    );
+    const tokens = client({ fetch, now: () => now, retry: { attempts: 1 } });
+    await tokens.getToken();
+    now = 3_550_000; // past the refresh time, still valid
+    await expect(tokens.getToken()).resolves.toBe('at-1');
+    const asked = fetch.seen.length;
+    now += 4_999;
+    for (let i = 0; i < 5; i++) await expect(tokens.getToken()).resolves.toBe('at-1');
+    expect(fetch.seen).toHaveLength(asked);
+    now += 1; // the failure is forgotten: the next call tries again
+    await expect(tokens.getToken()).resolves.toBe('at-1');
+    expect(fetch.seen).toHaveLength(asked + 1);
+  });
+
   it('does not fall back to a token after a refusal', async () => {
     let now = 0;
     const fetch = fakeFetch((_request, index) =>
