@@ -62,6 +62,7 @@ const invalidToken = (description: string): Expected => refused(401, 'invalid_to
 const EXPIRED = invalidToken('The access token expired');
 const MALFORMED = invalidToken('The access token is malformed');
 const INVALID_CLAIM = invalidToken('The access token has an invalid claim');
+const TOKEN_TYPE = invalidToken('The access token type is not accepted');
 const TWO_TOKENS = refused(400, 'invalid_request', 'More than one access token was sent');
 const INACTIVE = invalidToken('The access token is not active');
 
@@ -297,7 +298,7 @@ const authentication: Case[] = [
   {
     name: 'refuses an explicitly typed other JWT (logout+jwt) with invalid_token',
     request: signed({}, { typ: 'logout+jwt' }),
-    expect: invalidToken('The access token type is not accepted'),
+    expect: TOKEN_TYPE,
   },
   {
     name: 'accepts typ at+jwt in any case',
@@ -355,9 +356,21 @@ const authentication: Case[] = [
     expect: caller('opaque'),
   },
   {
+    name: 'answers 503 when the introspection answer is not JSON by its Content-Type',
+    request: withToken('/me', { format: 'opaque' }),
+    fault: ['introspect', { contentType: 'text/html' }],
+    expect: UNAVAILABLE,
+  },
+  {
     name: 'refuses an inactive opaque token with invalid_token',
     request: async () => bearer('/me', 'never-issued-opaque-token'),
     expect: INACTIVE,
+  },
+  {
+    name: 'answers 503, not inactive, when the introspection answer has no active',
+    request: withToken('/me', { format: 'opaque' }),
+    fault: ['introspect', { omitFields: ['active'] }],
+    expect: UNAVAILABLE,
   },
   {
     name: 'refuses a revoked opaque token with invalid_token',
@@ -367,6 +380,21 @@ const authentication: Case[] = [
       return bearer('/me', token);
     },
     expect: INACTIVE,
+  },
+  {
+    name: 'refuses a sender-constrained opaque token (cnf) with invalid_token',
+    request: withToken('/me', { format: 'opaque' }),
+    fault: [
+      'introspect',
+      { addFields: { cnf: { jkt: 'r4aVJa8uZ0pITZ7iWt0MUu1eDVA8T7z9MWeC1Tus3NI' } } },
+    ],
+    expect: TOKEN_TYPE,
+  },
+  {
+    name: 'refuses an opaque token the IdP calls a DPoP token with invalid_token',
+    request: withToken('/me', { format: 'opaque' }),
+    fault: ['introspect', { addFields: { token_type: 'DPoP' } }],
+    expect: TOKEN_TYPE,
   },
   {
     name: 'answers 503 with Retry-After when the IdP cannot introspect',
