@@ -394,7 +394,7 @@ describe('the introspection response', () => {
     ['an object', { active: { value: true } }],
   ])('rejects with UpstreamError, not inactive, when active is %s', async (_name, body) => {
     const error = await upstreamError(introspector(idp(() => json(body)))(TOKEN));
-    expect((error.cause as Error).message).toBe('the introspection answer has no boolean "active"');
+    expect((error.cause as Error).message).toMatch(/no boolean "active"/);
   });
 
   it.each([
