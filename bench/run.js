@@ -1,35 +1,78 @@
-// Benchmarks: the same GET /hello behind no auth (the bare framework), behind zitauth
-// (with its verification cache, and with the cache off so every request verifies a
-// signature), and behind the peer library of that framework, all in one run on one
-// machine. Reports requests per second and the ratio to the bare framework.
-//   npm run bench                      (BENCH_DURATION_MS, BENCH_CONNECTIONS to tune)
-import { spawn } from 'node:child_process';
+// The HTTP benchmark: the same GET /hello behind no auth (bare), zitauth (cache on,
+// cache off, introspection), the framework's usual JWT library (peer) and a hand-written
+// node:crypto check (floor), for Express, Fastify and Koa. The servers run on one CPU
+// (taskset), wrk and this script on the other, so they never share a core. The machine
+// may be busy with other work, so every figure is paired: within each round every cell
+// runs between two slices of the bare framework, and its ratio is taken against those
+// two, seconds apart. Medians over rounds are printed with min–max.
+//   npm run bench                 full run (about 12 minutes)
+//   npm run bench -- --quick      a one-minute look (fewer cells, rounds and seconds)
+//   options: --frameworks express,koa  --rounds N  --slice SECONDS  --connections N
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestIdp } from '@zitauth/testing';
-import { runLoad } from './load.js';
+import { distinctTokens, flipSignature } from './tokens.js';
+import { CELLS, QUICK_CELLS, goals, markdownTable, median, printFramework } from './report.js';
 
-const durationMs = Number(process.env.BENCH_DURATION_MS ?? 3000);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const scenarios = [
-  'express:bare',
-  'express:zitauth',
-  'express:zitauth-nocache',
-  'express:auth0',
-  'fastify:bare',
-  'fastify:zitauth',
-  'fastify:zitauth-nocache',
-  'fastify:fastify-jwt',
-  'koa:bare',
-  'koa:zitauth',
-  'koa:zitauth-nocache',
-];
-const only = process.argv[2];
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+const quick = args.includes('--quick');
+const frameworks = option('frameworks', 'express,fastify,koa').split(',');
+const rounds = Number(option('rounds', quick ? 2 : 5));
+const sliceS = Number(option('slice', quick ? 1 : 2));
+const connections = Number(option('connections', 32));
+const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '0';
+const LOAD_CPU = process.env.BENCH_LOAD_CPU ?? '1';
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
-async function startServer(scenario, env) {
+function requireTools() {
+  for (const [tool, versionArg] of [
+    ['wrk', '-v'],
+    ['taskset', '-V'],
+  ]) {
+    const result = spawnSync(tool, [versionArg]);
+    if (result.error) {
+      throw new Error(`the bench needs ${tool} on PATH (Debian: apt-get install wrk util-linux)`);
+    }
+  }
+  // This script (and the IdP it hosts) stays off the servers' core.
+  spawnSync('taskset', ['-a', '-cp', LOAD_CPU, String(process.pid)]);
+}
+
+/** Every token set the cells use, as files wrk's rotate.lua reads. */
+async function prepareTokens(idp, dir) {
+  await idp.keys.add('ES256');
+  await idp.keys.add('EdDSA');
+  const same = await idp.mintAccessToken({ roles: ['reader'] });
+  const rotating = await distinctTokens(idp, 1000);
+  const sets = {
+    same: [same],
+    rotating,
+    forged: [flipSignature(same)],
+    forgedRotating: (await distinctTokens(idp, 1000)).map((token) => flipSignature(token)),
+    es256: [await idp.mintAccessToken({ alg: 'ES256', roles: ['reader'] })],
+    eddsa: [await idp.mintAccessToken({ alg: 'EdDSA', roles: ['reader'] })],
+    opaque: await distinctTokens(idp, 1000, { format: 'opaque' }),
+  };
+  const files = {};
+  for (const [name, tokens] of Object.entries(sets)) {
+    files[name] = join(dir, `${name}.txt`);
+    writeFileSync(files[name], `${tokens.join('\n')}\n`);
+  }
+  return { sets, files };
+}
+
+async function startServer(framework, kind, env) {
   const child = spawn(
-    process.execPath,
-    [fileURLToPath(new URL('./server.js', import.meta.url)), scenario],
+    'taskset',
+    ['-c', SERVER_CPU, process.execPath, here('./server.js'), framework, kind],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -41,58 +84,198 @@ async function startServer(scenario, env) {
     const match = /listening (\d+)/.exec(output);
     if (match) return { child, port: Number(match[1]) };
   }
-  throw new Error(`${scenario} did not start`);
+  throw new Error(`${framework} ${kind} did not start`);
 }
 
-async function measure(scenario, env, token) {
-  const { child, port } = await startServer(scenario, env);
-  try {
-    const headers = scenario.endsWith(':bare') ? {} : { authorization: `Bearer ${token}` };
-    await runLoad({
-      port,
-      path: '/hello',
-      headers,
-      connections,
-      durationMs: Math.min(1000, durationMs),
-    }); // warm-up
-    return await runLoad({ port, path: '/hello', headers, connections, durationMs });
-  } finally {
-    child.kill();
-    await once(child, 'exit');
+const UNITS = { us: 0.001, ms: 1, s: 1000 };
+function parseWrk(text) {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
+  const errors = /Socket errors: (.*)/.exec(text)?.[1];
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(text);
+  if (!Number.isFinite(rps)) throw new Error(`unreadable wrk output:\n${text}`);
+  return { rps, requests, non2xx, errors, p99Ms: p99 ? Number(p99[1]) * UNITS[p99[2]] : NaN };
+}
+
+const TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU seconds a process has used (all threads, user + system), from /proc. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+}
+
+/**
+ * One slice of closed-loop load on a cell; checks every answer had the expected status.
+ * Besides req/s it reads the server's CPU time, so each request's CPU cost is known even
+ * when other work on the machine takes turns on the server's core.
+ */
+function slice(server, cell, files, seconds = sliceS) {
+  const { port, child } = server;
+  const wrkArgs = ['-c', LOAD_CPU, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
+  const env = { ...process.env };
+  if (cell.tokens !== undefined && files[cell.tokens] !== undefined) {
+    wrkArgs.push('-s', here('./rotate.lua'));
+    env.BENCH_TOKENS = files[cell.tokens];
+  }
+  wrkArgs.push(`http://127.0.0.1:${port}/hello`);
+  const cpuBefore = cpuSeconds(child.pid);
+  const result = spawnSync('taskset', wrkArgs, { env, encoding: 'utf8' });
+  const measured = parseWrk(result.stdout);
+  measured.cpuUs = ((cpuSeconds(child.pid) - cpuBefore) * 1e6) / measured.requests;
+  const wrong = cell.expect === 200 ? measured.non2xx : measured.requests - measured.non2xx;
+  if (wrong > 0 || measured.errors !== undefined) {
+    throw new Error(
+      `${cell.label}: ${wrong} answers were not ${cell.expect} (${measured.errors ?? 'no socket errors'})`,
+    );
+  }
+  return measured;
+}
+
+/** One request per cell before measuring: the expected status and challenge. */
+async function checkCell(port, cell, sets) {
+  const token = cell.tokens === undefined ? undefined : sets[cell.tokens][0];
+  const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const response = await fetch(`http://127.0.0.1:${port}/hello`, { headers });
+  await response.arrayBuffer();
+  const challenge = response.headers.get('www-authenticate') ?? '';
+  if (response.status !== cell.expect || (cell.expect === 401 && !challenge.startsWith('Bearer'))) {
+    throw new Error(
+      `${cell.label}: answered ${response.status} ${challenge}, expected ${cell.expect}`,
+    );
   }
 }
 
-const idp = await startTestIdp();
-const token = await idp.mintAccessToken({ roles: ['reader'] });
-const env = { BENCH_ISSUER: idp.issuer, BENCH_PROJECT_ID: idp.defaultProject.id };
-const results = [];
-for (const scenario of scenarios.filter((s) => !only || s.startsWith(only))) {
-  const result = await measure(scenario, env, token);
-  const ok = result.statuses[200] ?? 0;
-  if (ok !== result.requests)
-    throw new Error(`${scenario}: not every answer was 200: ${JSON.stringify(result.statuses)}`);
-  results.push({ scenario, ...result });
+/** bare, two cells, bare, two cells, …, bare: each cell sits between two bare slices. */
+function roundPlan(cells) {
+  const plan = [];
+  cells.forEach((cell, i) => {
+    if (i % 2 === 0) plan.push('bare');
+    plan.push(cell);
+  });
+  plan.push('bare');
+  return plan;
 }
-await idp.close();
 
-console.log(
-  `\n${connections} connections, ${durationMs} ms per scenario, Node ${process.version}\n`,
-);
-console.log(
-  'scenario'.padEnd(28) +
-    'req/s'.padStart(10) +
-    'p50 ms'.padStart(9) +
-    'p99 ms'.padStart(9) +
-    '  vs bare',
-);
-for (const r of results) {
-  const bare = results.find((b) => b.scenario === `${r.scenario.split(':')[0]}:bare`);
-  const ratio = bare ? (r.rps / bare.rps).toFixed(2) : '—';
-  console.log(
-    r.scenario.padEnd(28) +
-      r.rps.toFixed(0).padStart(10) +
-      r.p50Ms.toFixed(2).padStart(9) +
-      r.p99Ms.toFixed(2).padStart(9) +
-      `  ${ratio}`,
+function runRound(servers, cells, files) {
+  const plan = roundPlan(cells);
+  const measured = plan.map((step) =>
+    step === 'bare'
+      ? slice(servers.bare, { label: 'bare', expect: 200 }, files)
+      : slice(servers[step.server], step, files),
   );
+  const mean = (a, b, field) => (measured[a][field] + measured[b][field]) / 2;
+  const results = {};
+  plan.forEach((step, i) => {
+    if (step === 'bare') return;
+    const before = plan.lastIndexOf('bare', i);
+    const after = plan.indexOf('bare', i);
+    results[step.id] = {
+      ...measured[i],
+      // Throughput against the bare slices on either side, seconds apart.
+      ratio: measured[i].rps / mean(before, after, 'rps'),
+      // The same as a cost: bare's CPU per request over this cell's.
+      cpuRatio: mean(before, after, 'cpuUs') / measured[i].cpuUs,
+    };
+  });
+  const bares = measured.filter((_, i) => plan[i] === 'bare');
+  const average = (field) => bares.reduce((sum, m) => sum + m[field], 0) / bares.length;
+  results.bare = {
+    ...bares[0],
+    rps: average('rps'),
+    cpuUs: average('cpuUs'),
+    ratio: 1,
+    cpuRatio: 1,
+  };
+  return results;
+}
+
+/** P7: p99 at half the bare framework's saturation rate, open loop, bare vs zitauth (a). */
+function latencyAtHalfLoad(ports, bareRps, token) {
+  const rate = Math.round(bareRps / 2);
+  const run = (port, authorization) => {
+    const result = spawnSync(
+      'taskset',
+      [
+        '-c',
+        LOAD_CPU,
+        process.execPath,
+        here('./open-loop.js'),
+        String(port),
+        '/hello',
+        String(rate),
+        String(quick ? 2000 : 3000),
+        ...(authorization ? [authorization] : []),
+      ],
+      { encoding: 'utf8' },
+    );
+    return JSON.parse(result.stdout);
+  };
+  const bare = [];
+  const zitauth = [];
+  for (let i = 0; i < (quick ? 1 : 3); i += 1) {
+    bare.push(run(ports.bare));
+    zitauth.push(run(ports.zitauth, `Bearer ${token}`));
+  }
+  return { rate, bare, zitauth };
+}
+
+async function benchFramework(framework, idp, tokens, cells) {
+  const env = {
+    BENCH_ISSUER: idp.issuer,
+    BENCH_PROJECT_ID: idp.defaultProject.id,
+    BENCH_CLIENT_ID: tokens.api.clientId,
+    BENCH_CLIENT_SECRET: tokens.api.clientSecret,
+  };
+  const kinds = ['bare', ...new Set(cells.map((cell) => cell.server))];
+  const servers = {};
+  for (const kind of kinds) servers[kind] = await startServer(framework, kind, env);
+  const ports = Object.fromEntries(Object.entries(servers).map(([kind, s]) => [kind, s.port]));
+  try {
+    for (const cell of cells) await checkCell(ports[cell.server], cell, tokens.sets);
+    const introspectBefore = idp.calls('introspect');
+    // Warm-up: JIT, key imports, and the caches the cells are about (rotating, opaque).
+    slice(servers.bare, { label: 'bare', expect: 200 }, tokens.files, 1);
+    for (const cell of cells) slice(servers[cell.server], cell, tokens.files, 1);
+    const perRound = [];
+    for (let r = 0; r < rounds; r += 1) {
+      perRound.push(runRound(servers, cells, tokens.files));
+      process.stderr.write(`  ${framework}: round ${r + 1}/${rounds}\n`);
+    }
+    const introspectCalls = idp.calls('introspect') - introspectBefore;
+    const bareRps = median(perRound.map((round) => round.bare.rps));
+    const latency = latencyAtHalfLoad(ports, bareRps, tokens.sets.same[0]);
+    return { framework, perRound, introspectCalls, latency };
+  } finally {
+    for (const { child } of Object.values(servers)) {
+      child.kill();
+      await once(child, 'exit');
+    }
+  }
+}
+
+requireTools();
+const dir = mkdtempSync(join(tmpdir(), 'zitauth-bench-'));
+const idp = await startTestIdp();
+try {
+  const api = idp.createApiApp({ auth: 'basic' });
+  const tokens = { ...(await prepareTokens(idp, dir)), api };
+  const cells = quick ? CELLS.filter((cell) => QUICK_CELLS.includes(cell.id)) : CELLS;
+  const header =
+    `${rounds} rounds × ${sliceS} s slices, ${connections} connections, wrk on CPU ${LOAD_CPU}, ` +
+    `servers on CPU ${SERVER_CPU}, Node ${process.version}`;
+  console.log(header);
+  const results = [];
+  for (const framework of frameworks) {
+    const result = await benchFramework(framework, idp, tokens, cells);
+    results.push(result);
+    printFramework(result, cells);
+  }
+  console.log(`\n${header}\n`);
+  console.log(markdownTable(results, cells));
+  console.log(goals(results));
+} finally {
+  await idp.close();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,22 +1,86 @@
-// One server under test, started as a child process by run.js: `node server.js <scenario>`.
-// Every scenario answers GET /hello with the same small JSON body, so the only difference
-// between them is the authentication in front of it. Prints `listening <port>` when ready.
-import { createPublicKey } from 'node:crypto';
+// One server under test, started as a child process by run.js:
+//   node server.js <framework> <kind>
+// kinds: bare (no auth), zitauth, zitauth-nocache (every request checks a signature),
+// zitauth-introspect (opaque tokens, introspection with a warm cache), peer (the
+// framework's usual JWT library) and floor (a hand-written node:crypto check: split,
+// one synchronous verify() with a KeyObject per kid, iss/aud/exp; what no library can
+// beat). Every kind answers GET /hello with the same small JSON body, and refuses with
+// 401 and a Bearer challenge, so the only difference between them is the
+// authentication in front. Prints `listening <port>` when ready.
+import { createPublicKey, verify } from 'node:crypto';
 
-const scenario = process.argv[2];
+const [framework, kind] = process.argv.slice(2);
 const issuer = process.env.BENCH_ISSUER;
 const projectId = process.env.BENCH_PROJECT_ID;
 const body = { hello: 'world' };
+const jwks = await (await fetch(`${issuer}/oauth/v2/keys`)).json();
+const rs256 = jwks.keys.find((jwk) => jwk.alg === 'RS256');
 
-async function expressApp(kind) {
+function zitauthOptions() {
+  if (kind === 'zitauth-introspect') {
+    return {
+      issuer,
+      projectId,
+      mode: 'introspect',
+      introspection: {
+        clientId: process.env.BENCH_CLIENT_ID,
+        clientSecret: process.env.BENCH_CLIENT_SECRET,
+      },
+      // Longer than a bench run, so "IdP calls = distinct tokens" is checked, not TTL churn.
+      cache: { maxTtlMs: 3_600_000 },
+    };
+  }
+  return { issuer, projectId, cache: { enabled: kind !== 'zitauth-nocache' } };
+}
+
+const FLOOR_SCHEMES = {
+  RS256: ['sha256', {}],
+  ES256: ['sha256', { dsaEncoding: 'ieee-p1363' }],
+  EdDSA: [null, {}],
+};
+
+/** The floor: the least a correct JWT check must do, written straight on node:crypto. */
+function createFloor() {
+  const keys = new Map(
+    jwks.keys.map((jwk) => [
+      jwk.kid,
+      { alg: jwk.alg, key: createPublicKey({ key: jwk, format: 'jwk' }) },
+    ]),
+  );
+  return (authorization) => {
+    if (typeof authorization !== 'string' || !authorization.startsWith('Bearer ')) return null;
+    const token = authorization.slice(7);
+    const first = token.indexOf('.');
+    const last = token.lastIndexOf('.');
+    try {
+      const header = JSON.parse(Buffer.from(token.slice(0, first), 'base64url').toString());
+      const entry = keys.get(header.kid);
+      const scheme = FLOOR_SCHEMES[header.alg];
+      if (entry === undefined || scheme === undefined || entry.alg !== header.alg) return null;
+      const signature = Buffer.from(token.slice(last + 1), 'base64url');
+      const input = Buffer.from(token.slice(0, last), 'latin1');
+      if (!verify(scheme[0], input, { key: entry.key, ...scheme[1] }, signature)) return null;
+      const claims = JSON.parse(Buffer.from(token.slice(first + 1, last), 'base64url').toString());
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (claims.iss !== issuer || !aud.includes(projectId)) return null;
+      return typeof claims.exp === 'number' && claims.exp * 1000 > Date.now() ? claims : null;
+    } catch {
+      return null;
+    }
+  };
+}
+
+const refusal = { error: 'invalid_token', error_description: 'The access token is invalid' };
+
+async function expressApp() {
   const { default: express } = await import('express');
   const app = express();
-  if (kind === 'zitauth' || kind === 'zitauth-nocache') {
+  if (kind.startsWith('zitauth')) {
     const { auth, errorHandler } = await import('@zitauth/express');
-    app.use(auth({ issuer, projectId, cache: { enabled: kind === 'zitauth' } }));
+    app.use(auth(zitauthOptions()));
     app.get('/hello', (req, res) => res.json({ ...body, sub: req.auth?.subject }));
     app.use(errorHandler());
-  } else if (kind === 'auth0') {
+  } else if (kind === 'peer') {
     const { auth } = await import('express-oauth2-jwt-bearer');
     app.use(
       auth({
@@ -27,46 +91,68 @@ async function expressApp(kind) {
       }),
     );
     app.get('/hello', (req, res) => res.json({ ...body, sub: req.auth?.payload.sub }));
+  } else if (kind === 'floor') {
+    const check = createFloor();
+    app.use((req, res, next) => {
+      req.claims = check(req.headers.authorization);
+      if (req.claims !== null) next();
+      else res.status(401).set('WWW-Authenticate', 'Bearer realm="api"').json(refusal);
+    });
+    app.get('/hello', (req, res) => res.json({ ...body, sub: req.claims.sub }));
   } else {
     app.get('/hello', (_req, res) => res.json(body));
   }
   return (port) =>
     new Promise((resolve) => {
-      const s = app.listen(port, '127.0.0.1', () => resolve(s.address().port));
+      const server = app.listen(port, '127.0.0.1', () => resolve(server.address().port));
     });
 }
 
-async function koaApp(kind) {
+async function koaApp() {
   const { default: Koa } = await import('koa');
   const app = new Koa();
-  if (kind !== 'bare') {
+  if (kind.startsWith('zitauth')) {
     const { auth, errorHandler } = await import('@zitauth/koa');
     app.use(errorHandler());
-    app.use(auth({ issuer, projectId, cache: { enabled: kind === 'zitauth' } }));
+    app.use(auth(zitauthOptions()));
+  } else if (kind === 'peer') {
+    const { default: jwt } = await import('koa-jwt');
+    const secret = createPublicKey({ key: rs256, format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
+    });
+    app.use(jwt({ secret, algorithms: ['RS256'], issuer, audience: projectId }));
+  } else if (kind === 'floor') {
+    const check = createFloor();
+    app.use(async (ctx, next) => {
+      ctx.state.claims = check(ctx.get('authorization'));
+      if (ctx.state.claims !== null) return next();
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="api"');
+      ctx.body = refusal;
+    });
   }
   app.use((ctx) => {
-    if (ctx.path === '/hello') ctx.body = { ...body, sub: ctx.state.auth?.subject };
+    const sub = ctx.state.auth?.subject ?? ctx.state.user?.sub ?? ctx.state.claims?.sub;
+    if (ctx.path === '/hello') ctx.body = sub === undefined ? body : { ...body, sub };
   });
   return (port) =>
     new Promise((resolve) => {
-      const s = app.listen(port, '127.0.0.1', () => resolve(s.address().port));
+      const server = app.listen(port, '127.0.0.1', () => resolve(server.address().port));
     });
 }
 
-async function fastifyApp(kind) {
+async function fastifyApp() {
   const { default: Fastify } = await import('fastify');
   const app = Fastify();
-  if (kind === 'zitauth' || kind === 'zitauth-nocache') {
+  let onRequest;
+  if (kind.startsWith('zitauth')) {
     const { default: zitauth } = await import('@zitauth/fastify');
-    await app.register(zitauth, { issuer, projectId, cache: { enabled: kind === 'zitauth' } });
-    app.get('/hello', { onRequest: app.authenticate }, async (req) => ({
-      ...body,
-      sub: req.auth?.subject,
-    }));
-  } else if (kind === 'fastify-jwt') {
+    await app.register(zitauth, zitauthOptions());
+    onRequest = app.authenticate;
+  } else if (kind === 'peer') {
     const { default: fastifyJwt } = await import('@fastify/jwt');
-    const jwks = await (await fetch(`${issuer}/oauth/v2/keys`)).json();
-    const publicKey = createPublicKey({ key: jwks.keys[0], format: 'jwk' }).export({
+    const publicKey = createPublicKey({ key: rs256, format: 'jwk' }).export({
       type: 'spki',
       format: 'pem',
     });
@@ -74,12 +160,21 @@ async function fastifyApp(kind) {
       secret: { public: publicKey },
       verify: { allowedIss: issuer, allowedAud: projectId, algorithms: ['RS256'] },
     });
-    app.get('/hello', { onRequest: (req) => req.jwtVerify() }, async (req) => ({
+    onRequest = (req) => req.jwtVerify();
+  } else if (kind === 'floor') {
+    const check = createFloor();
+    onRequest = (req, reply, done) => {
+      req.claims = check(req.headers.authorization);
+      if (req.claims !== null) done();
+      else reply.code(401).header('WWW-Authenticate', 'Bearer realm="api"').send(refusal);
+    };
+  }
+  if (onRequest === undefined) app.get('/hello', async () => body);
+  else {
+    app.get('/hello', { onRequest }, async (req) => ({
       ...body,
-      sub: req.user.sub,
+      sub: req.auth?.subject ?? req.user?.sub ?? req.claims?.sub,
     }));
-  } else {
-    app.get('/hello', async () => body);
   }
   return async (port) => {
     await app.listen({ port, host: '127.0.0.1' });
@@ -87,8 +182,7 @@ async function fastifyApp(kind) {
   };
 }
 
-const [framework, kind] = scenario.split(':');
 const factories = { express: expressApp, koa: koaApp, fastify: fastifyApp };
-const listen = await factories[framework](kind);
+const listen = await factories[framework]();
 const port = await listen(0);
 process.stdout.write(`listening ${port}\n`);
