@@ -79,6 +79,21 @@ export function resolveAuthOptions(options: AuthOptions | Verifier, what = 'auth
   return { verifier: rest.verifier, required, owned: false };
 }
 
+/**
+ * Authenticates a request the cheapest way the verifier allows: synchronously when
+ * memory has the answer (a cached token, no token, a cached refusal), so an adapter can
+ * go on without a promise, else through `authenticate`. Returns the caller (or `null`),
+ * or a promise of it; throws or rejects with a `ZitauthError`.
+ */
+export function authenticateRequest(
+  verifier: Verifier,
+  request: TokenRequest,
+  required: boolean,
+): AuthContext | null | Promise<AuthContext | null> {
+  const known = verifier.authenticateSync?.(request, { required });
+  return known !== undefined ? known : verifier.authenticate(request, { required });
+}
+
 function strings(value: unknown): string | string[] | undefined {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
@@ -92,17 +107,22 @@ function field(source: unknown, name: string): unknown {
 }
 
 /**
- * Every value of a header of a Node request. `req.headers` keeps only the first
- * `Authorization`, which would hide a second credential; `headersDistinct` keeps them
- * all. Requests built by Fastify's `inject()` lack it, so `rawHeaders` is read instead.
+ * Every value of a header of a Node request, from `rawHeaders`: `req.headers` keeps only
+ * the first `Authorization`, which would hide a second credential, and Fastify's
+ * `inject()` requests lack `headersDistinct`. `name` is lower case.
  */
 export function headerValues(message: IncomingMessage, name: string): string[] | undefined {
-  if (message.headersDistinct !== undefined) return message.headersDistinct[name];
-  const values: string[] = [];
-  for (let i = 0; i + 1 < message.rawHeaders.length; i += 2) {
-    if (message.rawHeaders[i]?.toLowerCase() === name) values.push(message.rawHeaders[i + 1] ?? '');
+  // Cheaper than `headersDistinct`, which builds an array for every header of the
+  // request on first use; this runs on every request.
+  const raw = message.rawHeaders;
+  let values: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === name.length && key.toLowerCase() === name) {
+      (values ??= []).push(raw[i + 1]!);
+    }
   }
-  return values.length > 0 ? values : undefined;
+  return values;
 }
 
 /** Methods whose request body has defined semantics (RFC 6750 §2.2 rules out GET). */

@@ -37,10 +37,17 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
+/** The in-process store: every method is synchronous, so a hit needs no promise. */
+export interface MemoryStore<V> extends CacheStore<V> {
+  get(key: string): V | undefined;
+  set(key: string, value: V, ttlMs: number): void;
+  delete(key: string): void;
+}
+
 /** The default store: a bounded in-process LRU with per-entry TTL. */
 export function createMemoryStore<V extends object>(
   options: MemoryStoreOptions = {},
-): CacheStore<V> {
+): MemoryStore<V> {
   const now = options.now ?? Date.now;
   const lru = new LRUCache<string, V>({
     max: options.maxEntries ?? 10_000,

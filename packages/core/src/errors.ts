@@ -95,6 +95,48 @@ export function bearerChallenge(params: Record<string, string | undefined>): str
   return parts.length > 0 ? `Bearer ${parts.join(', ')}` : 'Bearer';
 }
 
+/**
+ * Challenges already built, by their parameters. A refusal answers with one of a handful
+ * of strings (a realm or two times the error codes), so each is sanitised and joined
+ * once, not per request. Bounded in case a caller feeds many realms or scope lists.
+ */
+const challenges = new Map<string, string>();
+const MAX_CHALLENGES = 512;
+
+function cachedChallenge(params: Record<string, string | undefined>): string {
+  const key = JSON.stringify(params);
+  let challenge = challenges.get(key);
+  if (challenge === undefined) {
+    challenge = bearerChallenge(params);
+    if (challenges.size >= MAX_CHALLENGES) challenges.clear();
+    challenges.set(key, challenge);
+  }
+  return challenge;
+}
+
+/**
+ * Client errors (4xx) carry no stack trace. They are the caller's doing, their stack
+ * only ever points into zitauth's own pipeline, and capturing it was a fifth of the CPU
+ * of a refusal: a flood of bad requests must not cost more than good ones. 5xx errors
+ * (an unreachable IdP) keep theirs. Runs as a super() argument, before Error captures.
+ */
+let savedStackLimit: number | undefined;
+// Frozen intrinsics (e.g. a hardened realm) keep the stack: the limit cannot be set there.
+const stackLimitWritable =
+  Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;
+
+function withoutStack(status: number, message: string): string {
+  if (status < 500 && stackLimitWritable) {
+    savedStackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+  }
+  return message;
+}
+
+function restoreStack(status: number): void {
+  if (status < 500 && stackLimitWritable) Error.stackTraceLimit = savedStackLimit!;
+}
+
 /** Base class: every error zitauth throws at run time is one of these. */
 export class ZitauthError extends Error {
   override name = 'ZitauthError';
@@ -115,7 +157,11 @@ export class ZitauthError extends Error {
     error: string | undefined,
     options: ZitauthErrorOptions = {},
   ) {
-    super(DESCRIPTIONS[code], options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      withoutStack(status, DESCRIPTIONS[code]),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    restoreStack(status);
     this.code = code;
     this.status = status;
     this.error = error;
@@ -124,7 +170,7 @@ export class ZitauthError extends Error {
       error,
       error_description: error === undefined ? undefined : this.message,
     };
-    this.headers = { 'WWW-Authenticate': bearerChallenge(this.challenge) };
+    this.headers = { 'WWW-Authenticate': cachedChallenge(this.challenge) };
   }
 
   /** The parameters of the `WWW-Authenticate` challenge, in order. */
@@ -137,7 +183,7 @@ export class ZitauthError extends Error {
   withRealm(realm: string): this {
     if (this.challenge['realm'] !== realm) {
       this.challenge['realm'] = realm;
-      this.headers['WWW-Authenticate'] = bearerChallenge(this.challenge);
+      this.headers['WWW-Authenticate'] = cachedChallenge(this.challenge);
     }
     return this;
   }
@@ -200,7 +246,7 @@ export class InsufficientScopeError extends ZitauthError {
     super('ERR_ZITAUTH_INSUFFICIENT_SCOPE', 403, 'insufficient_scope', options);
     if (options.scopes !== undefined && options.scopes.length > 0) {
       this.challenge['scope'] = options.scopes.join(' ');
-      this.headers['WWW-Authenticate'] = bearerChallenge(this.challenge);
+      this.headers['WWW-Authenticate'] = cachedChallenge(this.challenge);
     }
   }
 }

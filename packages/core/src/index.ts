@@ -72,6 +72,7 @@ export {
   type UserinfoOptions,
 } from './token-client.js';
 export {
+  authenticateRequest,
   booleanOption,
   checkGuard,
   headerValues,

@@ -232,6 +232,17 @@ export interface Verifier {
     request: TokenRequest,
     options?: { required?: boolean },
   ): Promise<AuthContext | null>;
+  /**
+   * `authenticate` without a promise, for what memory alone can answer: the caller of a
+   * cached token, `null` (no token, not required), or a throw (no token when required,
+   * a malformed request, a cached refusal). `undefined` means the answer needs I/O or a
+   * signature check: call `authenticate`. Optional, so a hand-written verifier need not
+   * have it; adapters use it when present (see `authenticateRequest`).
+   */
+  authenticateSync?(
+    request: TokenRequest,
+    options?: { required?: boolean },
+  ): AuthContext | null | undefined;
   /** Aborts IdP calls in flight and stops timers. */
   close(): void;
 }

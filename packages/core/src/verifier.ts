@@ -13,6 +13,7 @@ import {
   type CacheFill,
   type CacheStore,
 } from './cache.js';
+import { createRefusalCache } from './refusal-cache.js';
 import { checkClaims, type ClaimPolicy } from './claim-checks.js';
 import { createRolesSource, toAuthContext, type RolesSource } from './claims.js';
 import { createDiscovery } from './discovery.js';
@@ -247,10 +248,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
   const check = createCheck(config, http, policy);
   const roles: RolesSource = createRolesSource(options.roles, config.projectId);
-  const store = safeStore(
-    config.cache.store ??
-      createMemoryStore<CachedResult>({ maxEntries: config.cache.maxEntries, now: config.now }),
-  );
+  // The in-process store is read synchronously, so a cached token is answered without
+  // a promise; a configured (shared) store is read through promises.
+  const front =
+    config.cache.store === undefined
+      ? createMemoryStore<CachedResult>({ maxEntries: config.cache.maxEntries, now: config.now })
+      : undefined;
+  const store = safeStore(config.cache.store ?? front!);
+  const refusals = createRefusalCache({ ttlMs: config.cache.inactiveTtlMs, now: config.now });
   const prefix = cachePrefix(config);
   const shared = createSingleFlight<CachedResult>();
   const extractOptions: ExtractOptions = {
@@ -269,15 +274,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (ttl > 0) seen.set(key, SEEN, ttl);
   };
 
-  async function lookUp(token: string): Promise<CachedResult> {
-    if (!config.cache.enabled) return check(token, false);
-    const key = tokenCacheKey(prefix, token);
-    const cached = await store.get(key);
-    publishCacheLookUp(config.issuer, cached !== undefined);
-    if (cached !== undefined) return cached;
+  async function lookUp(token: string, key: string | undefined): Promise<CachedResult> {
+    if (key === undefined) return check(token, false);
+    if (front === undefined) {
+      const cached = await store.get(key);
+      publishCacheLookUp(config.issuer, cached !== undefined);
+      if (cached !== undefined) return cached;
+    }
     return shared(key, () =>
       store.fill(key, async () => {
-        const result = await check(token, seen.get(key) !== undefined);
+        let result: CachedResult;
+        try {
+          result = await check(token, seen.get(key) !== undefined);
+        } catch (error) {
+          refusals.remember(key, error);
+          throw error;
+        }
         remember(key, result);
         return { value: result, ttlMs: ttlOf(result, config) };
       }),
@@ -296,20 +308,41 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return context;
   }
 
+  /** Checks a raw token's form; its cache key, or undefined when caching is off. */
+  function keyOf(token: string): string | undefined {
+    if (typeof token !== 'string' || token === '') {
+      throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
+    }
+    if (Buffer.byteLength(token, 'utf8') > config.maxTokenBytes) {
+      throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE');
+    }
+    return config.cache.enabled ? tokenCacheKey(prefix, token) : undefined;
+  }
+
+  function accept(result: CachedResult): AuthContext {
+    if (!result.active) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
+    // Re-checked on every use: a cached entry must not outlive exp or nbf.
+    checkClaims(result.claims, policy, config.now());
+    const context = contextOf(result);
+    publishVerified(config.issuer, context);
+    return context;
+  }
+
+  /** The answer memory alone can give (undefined when it needs I/O or a signature). */
+  function fromMemory(key: string | undefined): AuthContext | undefined {
+    if (key === undefined || front === undefined) return undefined;
+    const cached = front.get(key);
+    publishCacheLookUp(config.issuer, cached !== undefined);
+    if (cached !== undefined) return accept(cached);
+    const refused = refusals.get(key);
+    if (refused !== undefined) throw new InvalidTokenError(refused);
+    return undefined;
+  }
+
   async function verify(token: string): Promise<AuthContext> {
     try {
-      if (typeof token !== 'string' || token === '')
-        throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
-      if (Buffer.byteLength(token, 'utf8') > config.maxTokenBytes) {
-        throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE');
-      }
-      const result = await lookUp(token);
-      if (!result.active) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
-      // Re-checked on every use: a cached entry must not outlive exp or nbf.
-      checkClaims(result.claims, policy, config.now());
-      const context = contextOf(result);
-      publishVerified(config.issuer, context);
-      return context;
+      const key = keyOf(token);
+      return fromMemory(key) ?? accept(await lookUp(token, key));
     } catch (error) {
       throw refused(error);
     }
@@ -337,11 +370,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
     throw refused(new UnauthorizedError({ realm: config.realm }));
   }
 
+  function authenticateSync(
+    request: TokenRequest,
+    { required = true }: { required?: boolean } = {},
+  ): AuthContext | null | undefined {
+    try {
+      const token = extractToken(request, extractOptions);
+      if (token !== undefined) return fromMemory(keyOf(token));
+      if (!required) return null;
+      throw new UnauthorizedError({ realm: config.realm });
+    } catch (error) {
+      throw refused(error);
+    }
+  }
+
   return {
     issuer: config.issuer,
     realm: config.realm,
     verify,
     authenticate,
+    authenticateSync,
     close: () => shutdown.abort(),
   };
 }

@@ -255,3 +255,32 @@ describe('ZitauthConfigError', () => {
     expect(error.cause).toBe(cause);
   });
 });
+
+describe('the cost of a refusal', () => {
+  it('builds client errors without stack frames, leaving the stack limit as it was', () => {
+    const limit = Error.stackTraceLimit;
+    for (const error of [
+      new InvalidTokenError(),
+      new UnauthorizedError(),
+      new InvalidRequestError(),
+      new InsufficientScopeError(),
+    ]) {
+      expect(error.stack).not.toMatch(/\n\s+at /);
+      expect(error.status).toBeLessThan(500);
+    }
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
+  it('keeps the stack of an IdP outage, which an operator may need', () => {
+    expect(new UpstreamError().stack).toMatch(/\n\s+at /);
+  });
+
+  it('answers the same challenge for every realm however many it has seen', () => {
+    for (let i = 0; i < 1_100; i += 1) {
+      const error = new InvalidTokenError('ERR_ZITAUTH_TOKEN_EXPIRED', { realm: `realm-${i}` });
+      expect(error.headers['WWW-Authenticate']).toBe(
+        `Bearer realm="realm-${i}", error="invalid_token", error_description="The access token expired"`,
+      );
+    }
+  });
+});

@@ -540,3 +540,87 @@ describe('caching', () => {
     await expect(pending).rejects.toMatchObject({ status: 503 });
   });
 });
+
+describe('answers from memory', () => {
+  it('answers a cached token synchronously, and a token not yet checked with undefined', async () => {
+    const v = verifier();
+    const request = { authorization: `Bearer ${await idp.mintAccessToken()}` };
+    expect(v.authenticateSync!(request)).toBeUndefined();
+    const caller = await v.authenticate(request);
+    expect(v.authenticateSync!(request)).toBe(caller);
+  });
+
+  it('answers a request without a token synchronously', () => {
+    const v = verifier({ realm: 'quotes' });
+    expect(v.authenticateSync!({}, { required: false })).toBeNull();
+    expect(() => v.authenticateSync!({})).toThrow(
+      expect.objectContaining({
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Bearer realm="quotes"' },
+      }),
+    );
+  });
+
+  it('leaves a configured store to the asynchronous path', async () => {
+    const entries = new Map<string, unknown>();
+    const v = verifier({
+      cache: {
+        store: {
+          get: (key) => entries.get(key) as never,
+          set: (key, value) => void entries.set(key, value),
+          delete: (key) => void entries.delete(key),
+        },
+      },
+    });
+    const request = { authorization: `Bearer ${await idp.mintAccessToken()}` };
+    await v.authenticate(request);
+    expect(entries.size).toBe(1);
+    expect(v.authenticateSync!(request)).toBeUndefined();
+  });
+
+  it('refuses a bad signature from memory the second time, with the same challenge', async () => {
+    const v = verifier({ realm: 'quotes' });
+    const token = await idp.mintAccessToken();
+    const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(342)}`;
+    const request = { authorization: `Bearer ${forged}` };
+    const expected = {
+      status: 401,
+      code: 'ERR_ZITAUTH_SIGNATURE_INVALID',
+      headers: {
+        'WWW-Authenticate':
+          'Bearer realm="quotes", error="invalid_token", error_description="The access token signature is invalid"',
+      },
+    };
+    expect(v.authenticateSync!(request)).toBeUndefined();
+    await expect(v.authenticate(request)).rejects.toMatchObject(expected);
+    expect(() => v.authenticateSync!(request)).toThrow(expect.objectContaining(expected));
+    await expect(v.verify(forged)).rejects.toMatchObject(expected);
+  });
+
+  it('remembers a lasting refusal of an introspected token without asking the IdP again', async () => {
+    const time = clock();
+    const v = verifier({
+      introspection: basicAuth(),
+      allowedClientIds: ['someone-else'],
+      now: time.now,
+    });
+    const token = await idp.mintAccessToken({ format: 'opaque' });
+    const refused = { status: 401, code: 'ERR_ZITAUTH_CLIENT_NOT_ALLOWED' };
+    await expect(v.verify(token)).rejects.toMatchObject(refused);
+    await expect(v.verify(token)).rejects.toMatchObject(refused);
+    expect(idp.calls('introspect')).toBe(1);
+    time.advance(5_001);
+    await expect(v.verify(token)).rejects.toMatchObject(refused);
+    expect(idp.calls('introspect')).toBe(2);
+  });
+
+  it('never remembers a refusal that may turn into an acceptance', async () => {
+    const v = verifier();
+    const token = await idp.mintAccessToken({ notBeforeSeconds: 600 });
+    const request = { authorization: `Bearer ${token}` };
+    await expect(v.authenticate(request)).rejects.toMatchObject({
+      code: 'ERR_ZITAUTH_TOKEN_NOT_YET_VALID',
+    });
+    expect(v.authenticateSync!(request)).toBeUndefined();
+  });
+});

@@ -7,6 +7,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
+  authenticateRequest,
   nodeTokenRequest,
   resolveAuthOptions,
   UnauthorizedError,
@@ -54,9 +55,22 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
       req.url.includes('access_token') ? req.query : undefined,
       req.body,
     );
-    verifier.authenticate(request, { required }).then(
-      (caller) => {
-        req.auth = caller;
+    let caller: AuthContext | null | Promise<AuthContext | null>;
+    try {
+      caller = authenticateRequest(verifier, request, required);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    // A cached token is answered at once: no promise between the request and the route.
+    if (!(caller instanceof Promise)) {
+      req.auth = caller;
+      next();
+      return;
+    }
+    caller.then(
+      (verified) => {
+        req.auth = verified;
         next();
       },
       (error: unknown) => next(error),

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  authenticateRequest,
   checkGuard,
   issuerGuard,
   nodeTokenRequest,
@@ -47,7 +48,9 @@ export function authenticateHook(
   return async (request) => {
     const tokenRequest = nodeTokenRequest(request.raw, request.query, request.body);
     try {
-      request.auth = await verifier.authenticate(tokenRequest, { required });
+      const caller = authenticateRequest(verifier, tokenRequest, required);
+      // A cached token is answered at once: no await inside the hook.
+      request.auth = caller instanceof Promise ? await caller : caller;
     } catch (error) {
       reportFault(request, error);
       throw error;

@@ -6,6 +6,7 @@
  */
 import type { Middleware } from 'koa';
 import {
+  authenticateRequest,
   nodeTokenRequest,
   resolveAuthOptions,
   UnauthorizedError,
@@ -48,7 +49,9 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
     const query = ctx.querystring.includes('access_token') ? ctx.query : undefined;
     const request = nodeTokenRequest(ctx.req, query, (ctx.request as { body?: unknown }).body);
     try {
-      ctx.state.auth = await verifier.authenticate(request, { required });
+      const caller = authenticateRequest(verifier, request, required);
+      // A cached token is answered at once: no await before the next middleware.
+      ctx.state.auth = caller instanceof Promise ? await caller : caller;
     } catch (error) {
       reportFault(ctx, error);
       throw error;

@@ -1,0 +1,52 @@
+/**
+ * The adapter kit's request plumbing: every value of a header from raw headers, and
+ * authentication that answers synchronously when it can and falls back to the promise.
+ */
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { authenticateRequest, headerValues } from '../src/adapter-kit.js';
+import type { AuthContext, Verifier } from '../src/types.js';
+
+const caller = { subject: 'user-1' } as AuthContext;
+
+function handWritten(extra: Partial<Verifier> = {}): Verifier {
+  return {
+    issuer: 'https://acme.zitadel.cloud',
+    realm: 'api',
+    verify: async () => caller,
+    authenticate: async () => caller,
+    close: () => undefined,
+    ...extra,
+  };
+}
+
+describe('headerValues', () => {
+  const message = (rawHeaders: string[]) => ({ rawHeaders }) as unknown as IncomingMessage;
+
+  it('collects every value of a header whatever the case of its name', () => {
+    const raw = ['Host', 'x', 'authorization', 'Bearer a', 'AUTHORIZATION', 'Bearer b'];
+    expect(headerValues(message(raw), 'authorization')).toEqual(['Bearer a', 'Bearer b']);
+  });
+
+  it('answers undefined for a header that was not sent', () => {
+    expect(headerValues(message(['Host', 'x', 'Author', 'y']), 'authorization')).toBeUndefined();
+  });
+});
+
+describe('authenticateRequest', () => {
+  it('answers synchronously when the verifier knows the answer', () => {
+    const verifier = handWritten({ authenticateSync: () => caller });
+    expect(authenticateRequest(verifier, {}, true)).toBe(caller);
+  });
+
+  it('falls back to authenticate when memory has no answer', async () => {
+    const verifier = handWritten({ authenticateSync: () => undefined });
+    const answer = authenticateRequest(verifier, {}, true);
+    expect(answer).toBeInstanceOf(Promise);
+    await expect(answer).resolves.toBe(caller);
+  });
+
+  it('uses authenticate alone for a verifier without authenticateSync', async () => {
+    await expect(authenticateRequest(handWritten(), {}, false)).resolves.toBe(caller);
+  });
+});
