@@ -6,6 +6,7 @@
  * become `UpstreamError`, so an IdP outage is never mistaken for a bad token.
  */
 import { UpstreamError } from './errors.js';
+import { TransportTimeout, type NodeTransport } from './node-transport.js';
 
 /** The `fetch` signature zitauth needs; inject your own for proxies or tests. */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -20,6 +21,8 @@ export interface HttpOptions {
   maxResponseBytes?: number;
   /** Aborts every call in flight (the owner's shutdown signal). */
   signal?: AbortSignal;
+  /** Keep-alive `node:http` client used instead of `fetch` when no `fetch` is given. */
+  transport?: NodeTransport;
 }
 
 /** One response from the IdP, body already read within the size cap. */
@@ -56,37 +59,95 @@ async function readCapped(response: Response, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The statuses no caller may see: redirects are never followed, 5xx is an outage. */
+function checkStatus(status: number): void {
+  if (status >= 300 && status < 400)
+    throw new Error(`unexpected redirect (${status}) from the IdP`);
+  if (status >= 500) throw new Error(`the IdP answered ${status}`);
+}
+
+/**
+ * `fetch` with a timeout of its own: the timer is cleared and the owner's signal let go
+ * as soon as the answer is read, so a call leaves nothing behind (`AbortSignal.timeout`
+ * would keep a timer for the full timeout after every call).
+ */
+async function viaFetch(
+  url: string | URL,
+  init: RequestInit,
+  options: HttpOptions,
+): Promise<IdpResponse> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const onAbort = (): void => controller.abort();
+  if (options.signal?.aborted === true) controller.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const doFetch = options.fetch ?? globalThis.fetch;
+  try {
+    const response = await doFetch(url, { ...init, redirect: 'manual', signal: controller.signal });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => undefined);
+      checkStatus(response.status);
+    }
+    const body = await readCapped(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+    checkStatus(response.status);
+    return { status: response.status, headers: response.headers, body };
+  } catch (cause) {
+    throw new UpstreamError(timedOut ? 'ERR_ZITAUTH_UPSTREAM_TIMEOUT' : 'ERR_ZITAUTH_UPSTREAM', {
+      cause,
+    });
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function viaTransport(
+  transport: NodeTransport,
+  url: string | URL,
+  init: RequestInit,
+  options: HttpOptions,
+): Promise<IdpResponse> {
+  try {
+    const response = await transport.request(url, {
+      method: init.method ?? 'GET',
+      headers: Object.fromEntries(new Headers(init.headers)),
+      body: init.body as string | undefined,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      signal: options.signal,
+    });
+    checkStatus(response.status);
+    return response;
+  } catch (cause) {
+    const timedOut = cause instanceof TransportTimeout;
+    throw new UpstreamError(timedOut ? 'ERR_ZITAUTH_UPSTREAM_TIMEOUT' : 'ERR_ZITAUTH_UPSTREAM', {
+      cause,
+    });
+  }
+}
+
 /**
  * Calls the IdP. Resolves with any status below 500 (the caller decides what a 4xx
  * means); rejects with `UpstreamError` on network errors, timeouts, aborts, redirects,
- * 5xx and bodies over the cap.
+ * 5xx and bodies over the cap. Without a `fetch` but with a `transport` (a verifier's
+ * own keep-alive client), text bodies go through the transport.
  */
 export async function idpFetch(
   url: string | URL,
   init: RequestInit,
   options: HttpOptions = {},
 ): Promise<IdpResponse> {
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const signal =
-    options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
-  const doFetch = options.fetch ?? globalThis.fetch;
-  try {
-    const response = await doFetch(url, { ...init, redirect: 'manual', signal });
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new Error(`unexpected redirect (${response.status}) from the IdP`);
+  const { transport } = options;
+  if (options.fetch === undefined && transport !== undefined) {
+    if (init.body === undefined || init.body === null || typeof init.body === 'string') {
+      return viaTransport(transport, url, init, options);
     }
-    const body = await readCapped(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-    if (response.status >= 500) {
-      throw new Error(`the IdP answered ${response.status}`);
-    }
-    return { status: response.status, headers: response.headers, body };
-  } catch (cause) {
-    const timedOut = timeout.aborted;
-    throw new UpstreamError(timedOut ? 'ERR_ZITAUTH_UPSTREAM_TIMEOUT' : 'ERR_ZITAUTH_UPSTREAM', {
-      cause,
-    });
   }
+  return viaFetch(url, init, options);
 }
 
 /** Parses a JSON object body; anything else (garbage, arrays, null) is an upstream fault. */

@@ -7,6 +7,7 @@
  * Configuration is checked when the client is built, so a wrong key file fails at start-up
  * rather than on the first request.
  */
+import { setMaxListeners } from 'node:events';
 import { createSingleFlight } from './cache.js';
 import { createDiscovery } from './discovery.js';
 import { UpstreamError } from './errors.js';
@@ -196,6 +197,8 @@ export const FAILED_REFRESH_MEMORY_MS = 5_000;
  */
 function createGrantSource(config: ClientConfig, credential: GrantCredential): TokenSource {
   const controller = new AbortController();
+  // Each IdP call in flight listens to it (and lets go when answered).
+  setMaxListeners(0, controller.signal);
   const request = createRequester(config, credential, controller.signal);
   const singleFlight = createSingleFlight<CachedToken>();
   let cached: CachedToken | undefined;

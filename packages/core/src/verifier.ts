@@ -6,6 +6,7 @@
  * claims are re-checked on every hit, so an entry can never outlive its token's validity.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   createMemoryStore,
   createSingleFlight,
@@ -24,6 +25,7 @@ import { createIntrospector, type Introspector } from './introspection.js';
 import { createKeySet } from './key-set.js';
 import { looksLikeJws } from './jwt-shape.js';
 import { createLocalVerifier } from './local-verifier.js';
+import { createNodeTransport } from './node-transport.js';
 import { publishCacheLookUp, publishRefused, publishVerified } from './observability/decisions.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import type {
@@ -237,8 +239,11 @@ function safeStore(store: CacheStore<CachedResult>) {
 export function createVerifier(options: VerifierOptions): Verifier {
   const config = resolveOptions(options);
   const shutdown = new AbortController();
+  // Each IdP call in flight listens to it (and lets go when answered); many may run at once.
+  setMaxListeners(0, shutdown.signal);
   const http: HttpOptions = { timeoutMs: config.timeoutMs, signal: shutdown.signal };
   if (config.fetch !== undefined) http.fetch = config.fetch;
+  else http.transport = createNodeTransport();
   const policy: ClaimPolicy = {
     issuer: config.issuer,
     audiences: config.audiences,
@@ -390,6 +395,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify,
     authenticate,
     authenticateSync,
-    close: () => shutdown.abort(),
+    close: () => {
+      shutdown.abort();
+      http.transport?.close();
+    },
   };
 }
