@@ -8,7 +8,8 @@
 //   npm run bench                 full run (about 12 minutes)
 //   npm run bench -- --quick      a one-minute look (fewer cells, rounds and seconds)
 //   options: --frameworks express,koa  --rounds N  --slice SECONDS  --connections N
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,7 +114,7 @@ function cpuSeconds(pid) {
  * Besides req/s it reads the server's CPU time, so each request's CPU cost is known even
  * when other work on the machine takes turns on the server's core.
  */
-function slice(server, cell, files, seconds = sliceS) {
+async function slice(server, cell, files, seconds = sliceS) {
   const { port, child } = server;
   const wrkArgs = ['-c', LOAD_CPU, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
   // A busy machine can stall an answer past wrk's default 2 s; a late answer is not a wrong one.
@@ -125,7 +126,8 @@ function slice(server, cell, files, seconds = sliceS) {
   }
   wrkArgs.push(`http://127.0.0.1:${port}/hello`);
   const cpuBefore = cpuSeconds(child.pid);
-  const result = spawnSync('taskset', wrkArgs, { env, encoding: 'utf8' });
+  // Asynchronous, so the IdP this process hosts keeps answering (introspection) meanwhile.
+  const result = await promisify(execFile)('taskset', wrkArgs, { env, encoding: 'utf8' });
   const measured = parseWrk(result.stdout);
   measured.cpuUs = ((cpuSeconds(child.pid) - cpuBefore) * 1e6) / measured.requests;
   const wrong = cell.expect === 200 ? measured.non2xx : measured.requests - measured.non2xx;
@@ -162,13 +164,16 @@ function roundPlan(cells) {
   return plan;
 }
 
-function runRound(servers, cells, files) {
+async function runRound(servers, cells, files) {
   const plan = roundPlan(cells);
-  const measured = plan.map((step) =>
-    step === 'bare'
-      ? slice(servers.bare, { label: 'bare', expect: 200 }, files)
-      : slice(servers[step.server], step, files),
-  );
+  const measured = [];
+  for (const step of plan) {
+    measured.push(
+      step === 'bare'
+        ? await slice(servers.bare, { label: 'bare', expect: 200 }, files)
+        : await slice(servers[step.server], step, files),
+    );
+  }
   const mean = (a, b, field) => (measured[a][field] + measured[b][field]) / 2;
   const results = {};
   plan.forEach((step, i) => {
@@ -240,11 +245,11 @@ async function benchFramework(framework, idp, tokens, cells) {
     for (const cell of cells) await checkCell(ports[cell.server], cell, tokens.sets);
     const introspectBefore = idp.calls('introspect');
     // Warm-up: JIT, key imports, and the caches the cells are about (rotating, opaque).
-    slice(servers.bare, { label: 'bare', expect: 200 }, tokens.files, 1);
-    for (const cell of cells) slice(servers[cell.server], cell, tokens.files, 1);
+    await slice(servers.bare, { label: 'bare', expect: 200 }, tokens.files, 1);
+    for (const cell of cells) await slice(servers[cell.server], cell, tokens.files, 1);
     const perRound = [];
     for (let r = 0; r < rounds; r += 1) {
-      perRound.push(runRound(servers, cells, tokens.files));
+      perRound.push(await runRound(servers, cells, tokens.files));
       process.stderr.write(`  ${framework}: round ${r + 1}/${rounds}\n`);
     }
     const introspectCalls = idp.calls('introspect') - introspectBefore;
