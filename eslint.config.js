@@ -48,7 +48,17 @@ export default tseslint.config(
       'bench/**',
       'packages/testing/src/cli.ts',
       'packages/*/src/bin/**',
+      'test/packaging/fresh-project/**',
     ],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // A user's plain CommonJS file, run by node as is.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -20,7 +20,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'test/e2e/**'],
+    // test/packaging/fresh-project is a user's project, run by its own vitest after install.
+    exclude: ['**/node_modules/**', 'test/e2e/**', 'test/packaging/fresh-project/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     coverage: {

@@ -1,0 +1,21 @@
+// Fastify 5, ESM TypeScript (nodenext, strict).
+import Fastify from 'fastify';
+import { zitauth } from '@zitauth/fastify';
+import { startTestIdp } from '@zitauth/testing';
+import { probe } from './probe.js';
+
+const idp = await startTestIdp();
+const app = Fastify();
+await app.register(zitauth, { issuer: idp.issuer, projectId: idp.defaultProject.id });
+app.get('/me', { onRequest: app.authenticate }, async (request) => ({
+  subject: request.auth?.subject,
+}));
+app.get(
+  '/admin',
+  { onRequest: app.authenticate, preHandler: app.requireRoles('admin') },
+  async (request) => ({ admin: request.auth?.subject }),
+);
+const base = await app.listen({ port: 0, host: '127.0.0.1' });
+console.log(JSON.stringify(await probe(base, idp)));
+await app.close();
+await idp.close();
