@@ -15,22 +15,25 @@ export interface RedisClientLike {
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
-/** How to reach Redis (or Valkey) and how long to wait for it. */
+/**
+ * How to reach Redis (or Valkey) and how long to wait for it. `url`, `username` and
+ * `password` accept `undefined`, so values read from the environment type-check.
+ */
 export interface RedisConnectionOptions {
   /**
    * `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS. Ignored with `client`.
    * @default 'redis://127.0.0.1:6379'
    */
-  url?: string;
+  url?: string | undefined;
   /**
    * A node-redis client to use instead of connecting. Its owner connects and closes it;
    * `close()` leaves it open. The command timeout and fallback below still apply.
    */
   client?: RedisClientLike;
   /** ACL user name (Redis ≥ 6 `AUTH user password`). @default the url's user, else 'default' */
-  username?: string;
+  username?: string | undefined;
   /** ACL password; prefer this over a password in `url` so it stays out of logs. @default the url's */
-  password?: string;
+  password?: string | undefined;
   /**
    * TLS: `true`, or `node:tls` connection options (a private CA, client certificate,
    * `servername`). @default true for a `rediss://` url, else false
