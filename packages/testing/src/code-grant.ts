@@ -1,7 +1,8 @@
 /**
  * The authorization code grant with PKCE (RFC 7636, S256 only): the code is single-use,
  * bound to its client and redirect URI, and redeemable only with the verifier whose hash
- * the authorize request carried. A replayed code revokes what its first use issued.
+ * the authorize request carried. A replayed code revokes what its first use issued,
+ * refresh tokens included.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -10,7 +11,9 @@ import type { IdpContext } from './context.js';
 import { HttpError, invalidRequest } from './http.js';
 import type { CodeGrant } from './login-store.js';
 import type { TokenSpec } from './mint.js';
-import { assertsRoles, readScope, requestedRoles } from './scopes.js';
+import { assertsRoles, readScope, requestedRoles, type ScopeRequest } from './scopes.js';
+import type { Client } from './store.js';
+import type { User } from './types.js';
 import type { GrantResult } from './grants.js';
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -28,6 +31,7 @@ function takeCode(ctx: IdpContext, code: string | undefined): CodeGrant {
   const { grant, spent } = ctx.logins.redeem(code);
   if (spent !== undefined) {
     for (const token of spent.issuedTokens) ctx.tokens.revoke(token);
+    ctx.refreshTokens.deleteChain(spent.sid);
     throw invalidGrant('code was already used');
   }
   if (grant === undefined) throw invalidGrant('code is unknown or expired');
@@ -53,10 +57,20 @@ export async function authorizationCodeGrant(
   const user = ctx.store.users.get(grant.userId);
   if (user === undefined) throw invalidGrant('user no longer exists');
   const request = readScope(ctx, grant.scope);
+  return { spec: userTokenSpec(ctx, client, user, request), request, grant };
+}
+
+/** The access token a user's login yields for `client`: from the code or a refresh token. */
+export function userTokenSpec(
+  ctx: IdpContext,
+  client: Client,
+  user: User,
+  request: ScopeRequest,
+): TokenSpec {
   const projectId = client.app.projectId;
   const withRoles = user.projectId === projectId && assertsRoles(ctx, request, projectId);
   const iat = Math.floor(Date.now() / 1000);
-  const spec: TokenSpec = {
+  return {
     format: client.kind === 'web' ? client.app.accessTokenType : 'jwt',
     subject: user.id,
     projectId,
@@ -70,5 +84,4 @@ export async function authorizationCodeGrant(
     nbf: iat,
     exp: iat + ctx.settings.accessTokenLifetimeSeconds,
   };
-  return { spec, request, grant };
 }

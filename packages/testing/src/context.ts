@@ -7,6 +7,7 @@ import type { FaultRegistry } from './faults.js';
 import type { RsaKeyPool } from './key-files.js';
 import type { KeyRing } from './keys.js';
 import type { LoginStore } from './login-store.js';
+import type { RefreshTokenStore } from './refresh-tokens.js';
 import type { Store } from './store.js';
 import type { TokenStore } from './tokens.js';
 import type { Org, Project } from './types.js';
@@ -29,6 +30,7 @@ export interface IdpContext {
   readonly rsaKeys: RsaKeyPool;
   readonly tokens: TokenStore;
   readonly logins: LoginStore;
+  readonly refreshTokens: RefreshTokenStore;
   readonly faults: FaultRegistry;
   readonly settings: IdpSettings;
   readonly defaultOrg: Org;

@@ -21,6 +21,7 @@ import { assertAlgorithm, KeyRing } from './keys.js';
 import { sharedRsaKeyPool, writeKeyFile } from './key-files.js';
 import { LoginStore } from './login-store.js';
 import { issueAccessToken, issueIdToken, resolveMint } from './mint.js';
+import { RefreshTokenStore } from './refresh-tokens.js';
 import { listen, shutdown } from './server.js';
 import { Store } from './store.js';
 import { TokenStore } from './tokens.js';
@@ -51,6 +52,10 @@ async function buildContext(
     rsaKeys: sharedRsaKeyPool(),
     tokens: new TokenStore(),
     logins: new LoginStore(),
+    refreshTokens: new RefreshTokenStore({
+      idleSeconds: options.refreshTokenIdleSeconds ?? 30 * 24 * 3600,
+      absoluteSeconds: options.refreshTokenLifetimeSeconds ?? 90 * 24 * 3600,
+    }),
     faults: new FaultRegistry(),
     settings: {
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
@@ -121,7 +126,9 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       issueIdToken(ctx, resolveMint(ctx, o), { nonce: o.nonce, accessToken: o.accessToken }),
     signJwt: (header, payload, o) => signJwt(ctx.keys, header, payload, o?.kid),
     keys: keysApi(ctx),
-    revoke: (token) => ctx.tokens.revoke(token),
+    revoke: (token) => {
+      if (!ctx.refreshTokens.delete(token)) ctx.tokens.revoke(token);
+    },
     faults: { set: (e, f) => ctx.faults.set(e, f), clear: (e) => ctx.faults.clear(e) },
     calls: (endpoint) => ctx.faults.calls(endpoint),
     resetCalls: () => ctx.faults.resetCalls(),

@@ -68,6 +68,16 @@ export interface TestIdpOptions {
    * to catch typos early. ZITADEL adds any id to `aud` unchecked. @default false
    */
   rejectUnknownProjectScopes?: boolean;
+  /**
+   * A refresh token not used for this long stops working, in seconds (ZITADEL's "refresh
+   * token idle expiration"). @default 2592000 (30 days)
+   */
+  refreshTokenIdleSeconds?: number;
+  /**
+   * However often it is used, a refresh token chain ends this long after the login, in
+   * seconds (ZITADEL's "refresh token expiration"). @default 7776000 (90 days)
+   */
+  refreshTokenLifetimeSeconds?: number;
 }
 
 /** An organisation (ZITADEL "org"): the resource owner of users and role grants. */
@@ -312,7 +322,7 @@ export interface TestIdp {
     options?: { kid?: string },
   ): Promise<string>;
   readonly keys: TestIdpKeys;
-  /** Revoked tokens introspect as inactive (JWT and opaque). */
+  /** Revoked access tokens introspect as inactive (JWT and opaque); revoked refresh tokens stop working. */
   revoke(token: string): void;
   readonly faults: TestIdpFaults;
   /** Requests an endpoint received, faulted ones included. */

@@ -22,6 +22,7 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     response_modes_supported: ['query'],
     grant_types_supported: [
       'authorization_code',
+      'refresh_token',
       'client_credentials',
       'urn:ietf:params:oauth:grant-type:jwt-bearer',
     ],

@@ -1,6 +1,7 @@
 /**
  * `POST /oauth/v2/token`: dispatches on `grant_type`, issues the access token (JWT or
- * opaque, per service user or app) and, with `openid`, an ID token; errors follow
+ * opaque, per service user or app), with `openid` an ID token, and a rotated refresh
+ * token for logins that asked for `offline_access`; errors follow
  * RFC 6749 §5.2 (400, or 401 for client authentication). The answer has no `scope`, as
  * ZITADEL's (zitadel/oidc pkg/oidc/token.go, AccessTokenResponse has no such field).
  */
@@ -9,7 +10,9 @@ import { authorizationCodeGrant } from '../code-grant.js';
 import type { IdpContext } from '../context.js';
 import { clientCredentialsGrant, jwtBearerGrant, type GrantResult } from '../grants.js';
 import { HttpError, invalidRequest, readForm, sendJson } from '../http.js';
+import type { CodeGrant } from '../login-store.js';
 import { issueAccessToken, issueIdToken, type IdTokenExtras } from '../mint.js';
+import { OFFLINE_ACCESS, refreshTokenGrant } from '../refresh-grant.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -18,6 +21,7 @@ async function respond(
   ctx: IdpContext,
   result: GrantResult,
   extras: IdTokenExtras = {},
+  refreshToken?: string,
 ): Promise<string[]> {
   const { spec, request } = result;
   const accessToken = await issueAccessToken(ctx, spec);
@@ -25,6 +29,7 @@ async function respond(
     access_token: accessToken,
     token_type: 'Bearer',
     expires_in: spec.exp - Math.floor(Date.now() / 1000),
+    ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
   };
   if (request.openid) {
     const audience = [...new Set([spec.clientId, ...spec.audience])];
@@ -32,6 +37,19 @@ async function respond(
   }
   sendJson(res, 200, body, { Pragma: 'no-cache' });
   return [accessToken];
+}
+
+/** A refresh token for a login that asked for `offline_access`, and only then (as ZITADEL). */
+function offlineRefreshToken(ctx: IdpContext, grant: CodeGrant): string | undefined {
+  if (!grant.scope.split(' ').includes(OFFLINE_ACCESS)) return undefined;
+  return ctx.refreshTokens.issue({
+    clientId: grant.clientId,
+    userId: grant.userId,
+    scope: grant.scope,
+    authTime: grant.authTime,
+    sid: grant.sid,
+    chainStartedAt: grant.authTime * 1000,
+  });
 }
 
 export async function handleToken(
@@ -50,7 +68,13 @@ export async function handleToken(
     const result = await authorizationCodeGrant(ctx, req, form);
     const { grant } = result;
     const extras = { nonce: grant.nonce, authTime: grant.authTime, sid: grant.sid };
-    grant.issuedTokens.push(...(await respond(res, ctx, result, extras)));
+    const refreshToken = offlineRefreshToken(ctx, grant);
+    grant.issuedTokens.push(...(await respond(res, ctx, result, extras, refreshToken)));
+  } else if (grantType === 'refresh_token') {
+    const result = await refreshTokenGrant(ctx, req, form);
+    const { refresh } = result;
+    const extras = { authTime: refresh.authTime, sid: refresh.sid };
+    await respond(res, ctx, result, extras, ctx.refreshTokens.issue(refresh));
   } else {
     throw new HttpError(
       400,
