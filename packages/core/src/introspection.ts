@@ -175,12 +175,26 @@ function readIntrospectionResponse(response: IdpResponse): Record<string, unknow
   return body;
 }
 
+/**
+ * Whether the endpoint refused our client credentials: 401/403, or a 400 `invalid_client`,
+ * which RFC 6749 §5.2 allows and some IdPs send (ZITADEL answers 401).
+ */
+function refusesClient(response: IdpResponse): boolean {
+  if (response.status === 401 || response.status === 403) return true;
+  if (response.status !== 400) return false;
+  try {
+    return parseJsonObject(response.body)['error'] === 'invalid_client';
+  } catch {
+    return false;
+  }
+}
+
 /** One introspection POST, traced; a refusal of our credentials is reported as such. */
 async function post(url: string, init: RequestInit, http: HttpOptions) {
   return traceIdpCall('introspection', url, async (note) => {
     const response = await idpFetch(url, init, http);
     note.status = response.status;
-    if (response.status === 401 || response.status === 403) {
+    if (refusesClient(response)) {
       throw clientRefused(url, response.status);
     }
     return readIntrospectionResponse(response);

@@ -243,6 +243,25 @@ export interface Verifier {
     request: TokenRequest,
     options?: { required?: boolean },
   ): AuthContext | null | undefined;
+  /**
+   * The start-up check: resolves once the IdP answers as configured (discovery, key set,
+   * and the introspection credentials when configured), else rejects with a
+   * `ZitauthConfigError` naming the fix. Optional, so a hand-written verifier need not
+   * have it; every verifier zitauth builds has it (see {@link ZitauthVerifier}).
+   */
+  ready?(): Promise<void>;
   /** Aborts IdP calls in flight and stops timers. */
   close(): void;
+}
+
+/** The verifier `createVerifier` builds: a {@link Verifier} whose `ready()` is always there. */
+export interface ZitauthVerifier extends Verifier {
+  /**
+   * The start-up check: call `await verifier.ready()` before serving. It fetches discovery
+   * and the key set and, when `introspection` is configured, introspects one made-up token
+   * to prove the client credentials. Rejects with a `ZitauthConfigError` whose message
+   * names what to fix (both issuer values on a mismatch, refused client credentials, the
+   * URL that could not be read) and whose `cause` is the `OperatorFault`.
+   */
+  ready(): Promise<void>;
 }

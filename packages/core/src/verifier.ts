@@ -22,18 +22,19 @@ import { InvalidTokenError, UnauthorizedError, ZitauthError } from './errors.js'
 import { extractToken, type ExtractOptions } from './extract.js';
 import type { HttpOptions } from './http.js';
 import { createIntrospector, type Introspector } from './introspection.js';
-import { createKeySet } from './key-set.js';
+import { createKeySet, type KeySet } from './key-set.js';
 import { looksLikeJws } from './jwt-shape.js';
-import { createLocalVerifier } from './local-verifier.js';
+import { createLocalVerifier, type LocalVerify } from './local-verifier.js';
 import { createNodeTransport } from './node-transport.js';
 import { publishCacheLookUp, publishRefused, publishVerified } from './observability/decisions.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
+import { createReadinessCheck } from './readiness.js';
 import type {
   AuthContext,
   CachedResult,
   TokenRequest,
-  Verifier,
   VerifierOptions,
+  ZitauthVerifier,
 } from './types.js';
 
 /**
@@ -63,13 +64,13 @@ type EndpointOf = (
   name: 'jwks_uri' | 'introspection_endpoint',
 ) => () => Promise<string>;
 
-/** The local JWT path, unless every token is introspected. */
+/** The local JWT path (and its key set, for the start-up check), unless every token is introspected. */
 function localPath(
   config: ResolvedOptions,
   http: HttpOptions,
   policy: ClaimPolicy,
   endpoint: EndpointOf,
-) {
+): { verifyJwt: LocalVerify; keySet: KeySet } | undefined {
   if (config.mode === 'introspect') return undefined;
   const keySet = createKeySet({
     ...config.jwks,
@@ -77,7 +78,7 @@ function localPath(
     http,
     now: config.now,
   });
-  return createLocalVerifier({
+  const verifyJwt = createLocalVerifier({
     keySet,
     policy,
     algorithms: config.algorithms,
@@ -87,6 +88,7 @@ function localPath(
     maxTokenLifetimeMs: config.maxTokenLifetimeMs,
     now: config.now,
   });
+  return { verifyJwt, keySet };
 }
 
 /** The introspection path, when credentials are configured. */
@@ -121,8 +123,15 @@ function withScope(
   return { ...claims, scope: introspected['scope'] };
 }
 
-/** The uncached check of one token, routed by its form and the configured mode. */
-function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPolicy): Check {
+/**
+ * The uncached check of one token, routed by its form and the configured mode, and the
+ * start-up check of the same IdP parts.
+ */
+function createCheck(
+  config: ResolvedOptions,
+  http: HttpOptions,
+  policy: ClaimPolicy,
+): { check: Check; ready: () => Promise<void> } {
   const discovery = createDiscovery(config.issuer, {
     ...http,
     now: config.now,
@@ -131,8 +140,10 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
   });
   const endpoint: EndpointOf = (override, name) =>
     override === undefined ? () => discovery.endpoint(name) : () => Promise.resolve(override);
-  const verifyJwt = localPath(config, http, policy, endpoint);
+  const local = localPath(config, http, policy, endpoint);
+  const verifyJwt = local?.verifyJwt;
   const introspect = introspectionPath(config, http, endpoint);
+  const ready = createReadinessCheck({ keySet: local?.keySet, introspect });
 
   async function introspected(
     token: string,
@@ -145,7 +156,7 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
     return { active: true, kind, claims };
   }
 
-  return async (token, known) => {
+  const check: Check = async (token, known) => {
     const jws = isCompactJws(token);
     if (jws && verifyJwt !== undefined) {
       const claims = await verifyJwt(token);
@@ -161,6 +172,7 @@ function createCheck(config: ResolvedOptions, http: HttpOptions, policy: ClaimPo
     }
     return introspected(token, jws ? 'jwt' : 'opaque', known);
   };
+  return { check, ready };
 }
 
 /**
@@ -235,8 +247,11 @@ function safeStore(store: CacheStore<CachedResult>) {
   return safe;
 }
 
-/** Builds a verifier. Throws `ZitauthConfigError` synchronously on a configuration mistake. */
-export function createVerifier(options: VerifierOptions): Verifier {
+/**
+ * Builds a verifier. Throws `ZitauthConfigError` synchronously on a configuration mistake;
+ * `await verifier.ready()` then checks what only the IdP can tell (see `readiness.ts`).
+ */
+export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   const config = resolveOptions(options);
   const shutdown = new AbortController();
   // Each IdP call in flight listens to it (and lets go when answered); many may run at once.
@@ -251,7 +266,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     clockToleranceMs: config.clockToleranceMs,
     maxTokenAgeMs: config.maxTokenAgeMs,
   };
-  const check = createCheck(config, http, policy);
+  const { check, ready } = createCheck(config, http, policy);
   const roles: RolesSource = createRolesSource(options.roles, config.projectId);
   // The in-process store is read synchronously, so a cached token is answered without
   // a promise; a configured (shared) store is read through promises.
@@ -395,6 +410,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify,
     authenticate,
     authenticateSync,
+    ready,
     close: () => {
       shutdown.abort();
       http.transport?.close();
