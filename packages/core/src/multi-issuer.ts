@@ -17,12 +17,14 @@ import { InvalidTokenError, ZitauthConfigError, ZitauthError } from './errors.js
 import { extractToken, type ExtractOptions } from './extract.js';
 import { publishRefused } from './observability/decisions.js';
 import { resolveOptions } from './options.js';
+import { notReady } from './readiness.js';
 import type {
   AuthContext,
   TokenRequest,
   TokenTransport,
   Verifier,
   VerifierOptions,
+  ZitauthVerifier,
 } from './types.js';
 import { createVerifier, isCompactJws } from './verifier.js';
 
@@ -61,6 +63,11 @@ export interface MultiIssuerVerifier extends Verifier {
   readonly issuer: string;
   /** Every trusted issuer, in configured order. */
   readonly issuers: readonly string[];
+  /**
+   * The start-up check of every issuer at once (see `ZitauthVerifier.ready`); rejects with
+   * one `ZitauthConfigError` naming each issuer that failed, one line each (`issuers[1] (https://…)`) and why.
+   */
+  ready(): Promise<void>;
 }
 
 const TOP_LEVEL_KEYS = new Set<string>(['issuers', 'opaqueIssuer', ...SHARED_KEYS]);
@@ -99,8 +106,8 @@ function checkShape(options: MultiIssuerOptions): readonly IssuerOptions[] {
 function buildVerifiers(
   entries: readonly IssuerOptions[],
   shared: Pick<VerifierOptions, (typeof SHARED_KEYS)[number]>,
-): Map<string, Verifier> {
-  const byIssuer = new Map<string, Verifier>();
+): Map<string, ZitauthVerifier> {
+  const byIssuer = new Map<string, ZitauthVerifier>();
   try {
     for (const entry of entries) {
       const verifier = createVerifier({ ...entry, ...shared });
@@ -183,7 +190,7 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
   };
 
   /** The verifier that owns `token`, chosen without any network call. */
-  function route(token: string, request: TokenRequest): Verifier {
+  function route(token: string, request: TokenRequest): ZitauthVerifier {
     if (Buffer.byteLength(token, 'utf8') > resolved.maxTokenBytes) {
       throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE');
     }
@@ -203,14 +210,19 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
   function verifyFor(token: string, request: TokenRequest): Promise<AuthContext> {
     let owner: Verifier;
     try {
-      if (typeof token !== 'string' || token === '') {
-        throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
-      }
-      owner = route(token, request);
+      owner = ownerOf(token, request);
     } catch (error) {
       return Promise.reject(refused(error));
     }
     return owner.verify(token);
+  }
+
+  /** The owner of a raw token; throws the routing refusal (not yet published). */
+  function ownerOf(token: string, request: TokenRequest): ZitauthVerifier {
+    if (typeof token !== 'string' || token === '') {
+      throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
+    }
+    return route(token, request);
   }
 
   const issuers = Object.freeze([...byIssuer.keys()]);
@@ -241,12 +253,50 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
     return verifyFor(token, request);
   }
 
+  /**
+   * `authenticate` from memory alone, as a single verifier's: routing costs no I/O, so a
+   * token is routed here and its owner answers from its own in-process cache (its
+   * `undefined` sends the adapter to `authenticate`). The owner extracts the token again
+   * with the same shared settings, so it sees the token routed here.
+   */
+  function authenticateSync(
+    request: TokenRequest,
+    options?: { required?: boolean },
+  ): AuthContext | null | undefined {
+    let owner: ZitauthVerifier;
+    try {
+      const token = extractToken(request, extractOptions);
+      owner = token === undefined ? first : ownerOf(token, request);
+    } catch (error) {
+      throw refused(error);
+    }
+    return owner.authenticateSync?.(request, options);
+  }
+
+  /** Every issuer checked at once; one error naming each that failed, in configured order. */
+  async function ready(): Promise<void> {
+    const outcomes = await Promise.allSettled([...byIssuer.values()].map((v) => v.ready()));
+    const failures = outcomes.flatMap((outcome, index) =>
+      outcome.status === 'rejected'
+        ? [notReady(outcome.reason, `issuers[${index}] (${issuers[index]!})`)]
+        : [],
+    );
+    if (failures.length === 1) throw failures[0]!;
+    if (failures.length > 1) {
+      throw new ZitauthConfigError(failures.map((error) => error.message).join('\n'), undefined, {
+        cause: failures[0]!.cause,
+      });
+    }
+  }
+
   return {
     issuer: issuers[0]!,
     issuers,
     realm,
     verify: (token) => verifyFor(token, {}),
     authenticate,
+    authenticateSync,
+    ready,
     close: () => {
       for (const verifier of byIssuer.values()) verifier.close();
     },

@@ -6,6 +6,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
+  authenticateRequest,
   createMemoryStore,
   createMultiIssuerVerifier,
   createVerifier,
@@ -332,5 +333,71 @@ describe('configuration', () => {
     expect(() => createVerifier(options)).toThrow(
       /several issuers need createMultiIssuerVerifier\(\{ issuers \}\)/,
     );
+  });
+});
+
+describe('authenticateSync', () => {
+  it('answers a cached token of either issuer from memory, and undefined before it is cached', async () => {
+    const v = verifier();
+    for (const idp of [a, b]) {
+      const request = bearer(await idp.mintAccessToken());
+      expect(v.authenticateSync!(request)).toBeUndefined();
+      const caller = await v.authenticate(request);
+      expect(v.authenticateSync!(request)).toBe(caller);
+      expect(caller).toMatchObject({ issuer: idp.issuer });
+    }
+  });
+
+  it('answers a cached opaque token through the issuer the rule picks', async () => {
+    const v = verifier({
+      opaqueIssuer: (request) => (request.headers?.['x-tenant'] === 'b' ? b.issuer : a.issuer),
+    });
+    const request = {
+      ...bearer(await b.mintAccessToken({ format: 'opaque' })),
+      headers: { 'x-tenant': 'b' },
+    };
+    expect(v.authenticateSync!(request)).toBeUndefined();
+    const caller = await v.authenticate(request);
+    expect(v.authenticateSync!(request)).toBe(caller);
+    expect(caller).toMatchObject({ issuer: b.issuer, tokenKind: 'opaque' });
+    // The same token routed to the other issuer is not in that issuer's cache.
+    expect(v.authenticateSync!({ ...request, headers: { 'x-tenant': 'a' } })).toBeUndefined();
+  });
+
+  it('answers no token, an unknown issuer and a malformed request without a promise', async () => {
+    const v = verifier({ realm: 'quotes' });
+    expect(v.authenticateSync!({}, { required: false })).toBeNull();
+    expect(() => v.authenticateSync!({})).toThrow(
+      expect.objectContaining({
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Bearer realm="quotes"' },
+      }),
+    );
+    const stranger = await a.mintAccessToken({ claims: { iss: 'https://stranger.example' } });
+    expect(() => v.authenticateSync!(bearer(stranger))).toThrow(
+      expect.objectContaining({ code: 'ERR_ZITAUTH_ISSUER_MISMATCH' }),
+    );
+    expect(() => v.authenticateSync!({ authorization: ['Bearer x', 'Bearer y'] })).toThrow(
+      expect.objectContaining({ status: 400 }),
+    );
+    expect([idpCalls(a), idpCalls(b)]).toEqual([0, 0]);
+  });
+
+  it('answers a refusal cached by the owning issuer', async () => {
+    const v = verifier();
+    const expired = bearer(await b.mintAccessToken({ expiresInSeconds: -60 }));
+    await expect(v.authenticate(expired)).rejects.toMatchObject({
+      code: 'ERR_ZITAUTH_TOKEN_EXPIRED',
+    });
+    expect(() => v.authenticateSync!(expired)).toThrow(
+      expect.objectContaining({ code: 'ERR_ZITAUTH_TOKEN_EXPIRED' }),
+    );
+  });
+
+  it('serves adapters synchronously through authenticateRequest', async () => {
+    const v = verifier();
+    const request = bearer(await a.mintAccessToken());
+    const caller = await authenticateRequest(v, request, true);
+    expect(authenticateRequest(v, request, true)).toBe(caller);
   });
 });
