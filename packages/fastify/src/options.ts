@@ -21,9 +21,17 @@ export interface FastifyAdapterOptions {
    * handler that was there before. Set `false` to render them yourself. @default true
    */
   errorHandler?: boolean;
+  /**
+   * Run the verifier's start-up check (`verifier.ready()`) in an `onReady` hook, so
+   * `app.ready()` and `app.listen()` reject with a `ZitauthConfigError` naming the fix when
+   * the issuer, the introspection credentials or the IdP's reachability are wrong.
+   * @default true when the plugin builds the verifier; false for a verifier you pass,
+   * which is yours to check (`await verifier.ready()`), as it is yours to close
+   */
+  checkOnReady?: boolean;
 }
 
-/** Every option the plugin reads itself: `authRequired` and `errorHandler`. */
+/** Every option the plugin reads itself: `authRequired`, `errorHandler` and `checkOnReady`. */
 export type AdapterOptions = CoreAdapterOptions & FastifyAdapterOptions;
 
 /** Verifier options (see @zitauth/core) or `{ verifier }`, plus the adapter's options. */
@@ -32,14 +40,21 @@ export type AuthOptions = CoreAuthOptions & FastifyAdapterOptions;
 /** Core's resolution plus the plugin's own setting. */
 export interface PluginSettings extends ResolvedAuth {
   renderErrors: boolean;
+  checkOnReady: boolean;
 }
 
 /** Builds (or takes) the verifier; throws `ZitauthConfigError` on a bad option. */
 export function resolvePluginOptions(options: AuthOptions | Verifier): PluginSettings {
   if (typeof options !== 'object' || options === null || isVerifier(options)) {
-    return { ...resolveAuthOptions(options, 'the plugin'), renderErrors: true };
+    return {
+      ...resolveAuthOptions(options, 'the plugin'),
+      renderErrors: true,
+      checkOnReady: false,
+    };
   }
-  const { errorHandler, ...rest } = options;
+  const { errorHandler, checkOnReady, ...rest } = options;
   const renderErrors = booleanOption(errorHandler, 'errorHandler', true);
-  return { ...resolveAuthOptions(rest, 'the plugin'), renderErrors };
+  const resolved = resolveAuthOptions(rest, 'the plugin');
+  const check = booleanOption(checkOnReady, 'checkOnReady', resolved.owned);
+  return { ...resolved, renderErrors, checkOnReady: check };
 }

@@ -42,9 +42,13 @@ declare module 'fastify' {
 export type ZitauthOptions = AuthOptions | Verifier;
 
 const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, options) => {
-  const { verifier, required, renderErrors, owned } = resolvePluginOptions(options);
+  const { verifier, required, renderErrors, owned, checkOnReady } = resolvePluginOptions(options);
   // A shared verifier belongs to whoever built it; closing it here would break other apps.
   if (owned) app.addHook('onClose', async () => verifier.close());
+  // The start-up check: app.ready() and listen() reject with what to fix (a hand-written
+  // verifier without ready() has nothing to check).
+  const ready = verifier.ready?.bind(verifier);
+  if (checkOnReady && ready !== undefined) app.addHook('onReady', ready);
   app.decorateRequest('auth', null);
   const reportFault = createFaultReporter();
   app.decorate('authenticate', authenticateHook(verifier, required, reportFault));

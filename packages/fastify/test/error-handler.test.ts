@@ -25,7 +25,13 @@ async function build(
   const app = Fastify();
   apps.push(app);
   before?.(app);
-  await app.register(zitauth, { issuer: 'https://idp.example', projectId: '1', ...options });
+  // No IdP answers at idp.example: the start-up check is off, requests get the 503.
+  await app.register(zitauth, {
+    issuer: 'https://idp.example',
+    projectId: '1',
+    checkOnReady: false,
+    ...options,
+  });
   after?.(app);
   app.get('/me', { onRequest: app.authenticate }, async () => 'ok');
   app.get('/fail', async () => {

@@ -96,7 +96,7 @@ describe('zitauth plugin', () => {
           reject(init.signal?.reason as Error);
         });
       });
-    const app = await build({ fetch: hanging });
+    const app = await build({ fetch: hanging, checkOnReady: false });
     const pending = app.inject({ url: '/me', headers: await bearer() });
     await new Promise((resolve) => setTimeout(resolve, 50));
     await app.close();

@@ -19,6 +19,11 @@ const issuer = 'https://acme.zitadel.cloud';
 await app.register(zitauth, { issuer, projectId: '1', authRequired: false, errorHandler: false });
 await app.register(zitauth, createVerifier({ issuer, projectId: '1' }));
 await app.register(zitauth, { verifier: createVerifier({ issuer, projectId: '1' }) });
+await app.register(zitauth, { issuer, projectId: '1', checkOnReady: false });
+await app.register(zitauth, {
+  verifier: createVerifier({ issuer, projectId: '1' }),
+  checkOnReady: true,
+});
 expectTypeOf(defaultExport).toEqualTypeOf(zitauth);
 
 app.get('/me', { onRequest: app.authenticate }, async (request) => {
@@ -51,6 +56,8 @@ app.setErrorHandler(errorHandler());
 await app.register(zitauth, { issur: issuer, projectId: '1' });
 // @ts-expect-error: typo of authRequired
 await app.register(zitauth, { issuer, projectId: '1', authRequierd: false });
+// @ts-expect-error: checkOnReady is a boolean
+await app.register(zitauth, { issuer, projectId: '1', checkOnReady: 'yes' });
 // @ts-expect-error: authRequired is a boolean
 await app.register(zitauth, { issuer, projectId: '1', authRequired: 'no' });
 // @ts-expect-error: roles are strings
