@@ -59,11 +59,19 @@ async function readCapped(response: Response, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The statuses no caller may see: redirects are never followed, 5xx is an outage. */
+/**
+ * The statuses no caller may see: redirects are never followed, 5xx is an outage. The
+ * error keeps the status as `idpStatus`, so a traced call still reports what the IdP said.
+ */
 function checkStatus(status: number): void {
-  if (status >= 300 && status < 400)
-    throw new Error(`unexpected redirect (${status}) from the IdP`);
-  if (status >= 500) throw new Error(`the IdP answered ${status}`);
+  if (status >= 300 && status < 400) {
+    throw Object.assign(new Error(`unexpected redirect (${status}) from the IdP`), {
+      idpStatus: status,
+    });
+  }
+  if (status >= 500) {
+    throw Object.assign(new Error(`the IdP answered ${status}`), { idpStatus: status });
+  }
 }
 
 /**

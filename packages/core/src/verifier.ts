@@ -348,13 +348,20 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     return context;
   }
 
-  /** The answer memory alone can give (undefined when it needs I/O or a signature). */
-  function fromMemory(key: string | undefined): AuthContext | undefined {
+  /**
+   * The answer memory alone can give (undefined when it needs I/O or a signature). A miss
+   * that sends the caller on to `authenticate` is published there, not here
+   * (`publishMiss: false`), so a request counts as one look-up.
+   */
+  function fromMemory(key: string | undefined, publishMiss = true): AuthContext | undefined {
     if (key === undefined || front === undefined) return undefined;
     const cached = front.get(key);
-    publishCacheLookUp(config.issuer, cached !== undefined);
-    if (cached !== undefined) return accept(cached);
+    if (cached !== undefined) {
+      publishCacheLookUp(config.issuer, true);
+      return accept(cached);
+    }
     const refused = refusals.get(key);
+    if (refused !== undefined || publishMiss) publishCacheLookUp(config.issuer, false);
     if (refused !== undefined) throw new InvalidTokenError(refused);
     return undefined;
   }
@@ -396,7 +403,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   ): AuthContext | null | undefined {
     try {
       const token = extractToken(request, extractOptions);
-      if (token !== undefined) return fromMemory(keyOf(token));
+      if (token !== undefined) return fromMemory(keyOf(token), false);
       if (!required) return null;
       throw new UnauthorizedError({ realm: config.realm });
     } catch (error) {

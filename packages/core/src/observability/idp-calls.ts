@@ -15,6 +15,17 @@ export interface IdpCallNote {
   status: number | undefined;
 }
 
+/** The HTTP status an answer that was refused as a whole (a redirect, a 5xx) came with. */
+function refusedStatus(error: unknown): number | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    const status = (current as { idpStatus?: unknown }).idpStatus;
+    if (typeof status === 'number') return status;
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /**
  * Runs one IdP call, traced on `zitauth:idp` when anyone subscribes. `run` records the
  * HTTP status on the note it receives; duration and error code are filled in here.
@@ -39,6 +50,7 @@ export async function traceIdpCall<T>(
       result = await run(message);
     } catch (error) {
       message.errorCode = isZitauthError(error) ? error.code : 'ERR_ZITAUTH_UPSTREAM';
+      message.status ??= refusedStatus(error);
       throw error;
     } finally {
       message.durationMs = performance.now() - started;

@@ -5,6 +5,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
+  authenticateRequest,
   CHANNELS,
   createVerifier,
   type RefusedMessage,
@@ -160,6 +161,24 @@ describe('zitauth:cache:hit and zitauth:cache:miss', () => {
     await v.verify(token);
     expect(misses).toEqual([{ issuer: idp.issuer }]);
     expect(hits).toEqual([{ issuer: idp.issuer }, { issuer: idp.issuer }]);
+  });
+
+  it('counts one look-up per request through authenticateRequest, as adapters call it', async () => {
+    const hits = listen(CHANNELS.cacheHit);
+    const misses = listen(CHANNELS.cacheMiss);
+    const v = verifier();
+    const request = { authorization: `Bearer ${await idp.mintAccessToken()}` };
+    await authenticateRequest(v, request, true);
+    expect(misses).toHaveLength(1);
+    expect(authenticateRequest(v, request, true)).toMatchObject({ tokenKind: 'jwt' });
+    expect([misses.length, hits.length]).toEqual([1, 1]);
+    const expired = {
+      authorization: `Bearer ${await idp.mintAccessToken({ expiresInSeconds: -60 })}`,
+    };
+    await expect(authenticateRequest(v, expired, true)).rejects.toMatchObject({ status: 401 });
+    // The remembered refusal answers from memory: a look-up that found no result.
+    expect(() => authenticateRequest(v, expired, true)).toThrow();
+    expect([misses.length, hits.length]).toEqual([3, 1]);
   });
 
   it('publishes no look-up when the cache is off', async () => {

@@ -96,7 +96,7 @@ describe('the zitauth:idp tracing channel', () => {
     expect((call as { result?: unknown }).result).toBeUndefined();
   });
 
-  it('reports a failed call with its error code on the error event', async () => {
+  it('reports a failed call with its status and error code on the error event', async () => {
     const events = trace();
     idp.faults.set('keys', { status: 500 });
     await expect(verifier().verify(await idp.mintAccessToken())).rejects.toMatchObject({
@@ -106,7 +106,7 @@ describe('the zitauth:idp tracing channel', () => {
     expect(failed).toEqual([
       expect.objectContaining({
         endpoint: 'keys',
-        status: undefined,
+        status: 500,
         errorCode: 'ERR_ZITAUTH_UPSTREAM',
         error: expect.any(Error),
       }),
