@@ -153,6 +153,12 @@ export function nodeTokenRequest(
   const request: TokenRequest = {
     authorization: headerValues(message, 'authorization'),
     headers: message.headers,
+    // What a DPoP proof is checked against. Express rewrites `url` inside a mounted
+    // router and keeps the client's target in `originalUrl`.
+    dpop: headerValues(message, 'dpop'),
+    method: message.method,
+    path: (message as { originalUrl?: string }).originalUrl ?? message.url,
+    secure: (message.socket as { encrypted?: boolean } | null)?.encrypted === true,
   };
   const fromQuery = strings(field(query, 'access_token'));
   if (fromQuery !== undefined) request.query = fromQuery;

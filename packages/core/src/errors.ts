@@ -31,6 +31,12 @@ export type ZitauthErrorCode =
   | 'ERR_ZITAUTH_UPSTREAM'
   | 'ERR_ZITAUTH_UPSTREAM_TIMEOUT'
   | 'ERR_ZITAUTH_TOKEN_REQUEST'
+  | 'ERR_ZITAUTH_DPOP_PROOF_REQUIRED'
+  | 'ERR_ZITAUTH_DPOP_PROOF_INVALID'
+  | 'ERR_ZITAUTH_DPOP_PROOF_REPLAYED'
+  | 'ERR_ZITAUTH_DPOP_NONCE'
+  | 'ERR_ZITAUTH_DPOP_KEY_MISMATCH'
+  | 'ERR_ZITAUTH_DPOP_REQUIRED'
   | 'ERR_ZITAUTH_INVALID_OPTION'
   | 'ERR_ZITAUTH_INVALID_KEY_FILE';
 
@@ -67,6 +73,12 @@ const DESCRIPTIONS: Record<ZitauthErrorCode, string> = {
   ERR_ZITAUTH_UPSTREAM: 'The token could not be checked; try again later',
   ERR_ZITAUTH_UPSTREAM_TIMEOUT: 'The token could not be checked; try again later',
   ERR_ZITAUTH_TOKEN_REQUEST: 'The identity provider refused the token request',
+  ERR_ZITAUTH_DPOP_PROOF_REQUIRED: 'Exactly one DPoP proof is required',
+  ERR_ZITAUTH_DPOP_PROOF_INVALID: 'The DPoP proof is invalid',
+  ERR_ZITAUTH_DPOP_PROOF_REPLAYED: 'The DPoP proof was already used',
+  ERR_ZITAUTH_DPOP_NONCE: 'The DPoP proof must carry the nonce the server provides',
+  ERR_ZITAUTH_DPOP_KEY_MISMATCH: 'The access token is not bound to the DPoP proof key',
+  ERR_ZITAUTH_DPOP_REQUIRED: 'The access token must be sent with a DPoP proof',
   ERR_ZITAUTH_INVALID_OPTION: 'Invalid configuration',
   ERR_ZITAUTH_INVALID_KEY_FILE: 'Invalid key file',
 };
@@ -88,11 +100,39 @@ function quote(value: string): string {
 }
 
 /** Builds a `Bearer` challenge from ordered parameters, skipping undefined ones. */
-export function bearerChallenge(params: Record<string, string | undefined>): string {
+export function bearerChallenge(
+  params: Record<string, string | undefined>,
+  scheme = 'Bearer',
+): string {
   const parts = Object.entries(params)
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([name, value]) => `${name}=${quote(value)}`);
-  return parts.length > 0 ? `Bearer ${parts.join(', ')}` : 'Bearer';
+  return parts.length > 0 ? `${scheme} ${parts.join(', ')}` : scheme;
+}
+
+/**
+ * The challenges of a verifier with DPoP on (RFC 9449 §7.1): the `DPoP` scheme with the
+ * accepted `algs`, after a `Bearer` one when bearer tokens are still accepted. The error
+ * goes on the scheme the request used; the other challenge names only the realm.
+ */
+export interface DpopChallenge {
+  /** The accepted proof algorithms, space-separated. */
+  algs: string;
+  /** Whether a `Bearer` challenge is offered too (`allowed` mode). */
+  bearer: boolean;
+  /** The scheme the request used. */
+  used: 'Bearer' | 'DPoP';
+}
+
+function renderChallenge(
+  params: Record<string, string | undefined>,
+  dpop: DpopChallenge | undefined,
+): string {
+  if (dpop === undefined) return bearerChallenge(params);
+  const bare = { realm: params['realm'] };
+  const onDpop = dpop.used === 'DPoP' || !dpop.bearer;
+  const dpopPart = bearerChallenge({ ...(onDpop ? params : bare), algs: dpop.algs }, 'DPoP');
+  return dpop.bearer ? `${bearerChallenge(onDpop ? bare : params)}, ${dpopPart}` : dpopPart;
 }
 
 /**
@@ -103,11 +143,14 @@ export function bearerChallenge(params: Record<string, string | undefined>): str
 const challenges = new Map<string, string>();
 const MAX_CHALLENGES = 512;
 
-function cachedChallenge(params: Record<string, string | undefined>): string {
-  const key = JSON.stringify(params);
+function cachedChallenge(
+  params: Record<string, string | undefined>,
+  dpop?: DpopChallenge | undefined,
+): string {
+  const key = dpop === undefined ? JSON.stringify(params) : JSON.stringify([params, dpop]);
   let challenge = challenges.get(key);
   if (challenge === undefined) {
-    challenge = bearerChallenge(params);
+    challenge = renderChallenge(params, dpop);
     if (challenges.size >= MAX_CHALLENGES) challenges.clear();
     challenges.set(key, challenge);
   }
@@ -183,8 +226,18 @@ export class ZitauthError extends Error {
   withRealm(realm: string): this {
     if (this.challenge['realm'] !== realm) {
       this.challenge['realm'] = realm;
-      this.headers['WWW-Authenticate'] = cachedChallenge(this.challenge);
+      this.headers['WWW-Authenticate'] = cachedChallenge(this.challenge, this.dpop);
     }
+    return this;
+  }
+
+  /** The DPoP challenges of the verifier that refused (RFC 9449 §7.1), if DPoP is on. */
+  protected dpop: DpopChallenge | undefined;
+
+  /** Answers with the `DPoP` challenge (and `Bearer` beside it in `allowed` mode). */
+  withDpop(dpop: DpopChallenge): this {
+    this.dpop = dpop;
+    this.headers['WWW-Authenticate'] = cachedChallenge(this.challenge, dpop);
     return this;
   }
 
@@ -246,8 +299,33 @@ export class InsufficientScopeError extends ZitauthError {
     super('ERR_ZITAUTH_INSUFFICIENT_SCOPE', 403, 'insufficient_scope', options);
     if (options.scopes !== undefined && options.scopes.length > 0) {
       this.challenge['scope'] = options.scopes.join(' ');
-      this.headers['WWW-Authenticate'] = cachedChallenge(this.challenge);
+      this.headers['WWW-Authenticate'] = cachedChallenge(this.challenge, this.dpop);
     }
+  }
+}
+
+/** 401 `invalid_dpop_proof` (RFC 9449 §7.1): the DPoP proof is malformed, wrong or replayed. */
+export class DpopProofError extends ZitauthError {
+  override name = 'DpopProofError';
+  constructor(
+    code:
+      | 'ERR_ZITAUTH_DPOP_PROOF_INVALID'
+      | 'ERR_ZITAUTH_DPOP_PROOF_REPLAYED' = 'ERR_ZITAUTH_DPOP_PROOF_INVALID',
+    options?: ZitauthErrorOptions,
+  ) {
+    super(code, 401, 'invalid_dpop_proof', options);
+  }
+}
+
+/**
+ * 401 `use_dpop_nonce` (RFC 9449 §9): the proof lacks the current server nonce, which the
+ * `DPoP-Nonce` header carries for the client's retry.
+ */
+export class DpopNonceError extends ZitauthError {
+  override name = 'DpopNonceError';
+  constructor(nonce: string, options?: ZitauthErrorOptions) {
+    super('ERR_ZITAUTH_DPOP_NONCE', 401, 'use_dpop_nonce', options);
+    this.headers['DPoP-Nonce'] = nonce;
   }
 }
 

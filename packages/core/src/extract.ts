@@ -10,6 +10,8 @@ import type { TokenRequest, TokenTransport } from './types.js';
 
 /** `Bearer` (any case), then spaces (RFC 7235: SP only) and the credential, or nothing. */
 const BEARER_SCHEME = /^Bearer(?=\s|$) */i;
+/** `DPoP` (RFC 9449 §7.1), the same way; recognised only when DPoP is on. */
+const DPOP_SCHEME = /^DPoP(?=\s|$) */i;
 /** RFC 6750 §2.1 `b64token`, the only token syntax any transport may carry. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
@@ -18,6 +20,14 @@ export interface ExtractOptions {
   transport: TokenTransport;
   maxTokenBytes: number;
   errors: ZitauthErrorOptions;
+  /** Take `Authorization: DPoP` credentials too; otherwise that scheme is not ours. */
+  dpop?: boolean;
+}
+
+/** A request's token and the scheme it came with (the query and body are `Bearer`). */
+export interface Credential {
+  token: string;
+  scheme: 'Bearer' | 'DPoP';
 }
 
 function asList(value: string | readonly string[] | undefined): readonly string[] {
@@ -37,11 +47,20 @@ function fromHeaders(values: readonly string[], options: ExtractOptions): string
     throw new InvalidRequestError('ERR_ZITAUTH_MULTIPLE_TOKENS', options.errors);
   }
   const value = values[0];
-  const scheme = value === undefined ? null : BEARER_SCHEME.exec(value);
-  if (value === undefined || scheme === null) return undefined;
+  if (value === undefined) return undefined;
+  let scheme = BEARER_SCHEME.exec(value);
+  lastScheme = 'Bearer';
+  if (scheme === null && options.dpop === true) {
+    scheme = DPOP_SCHEME.exec(value);
+    lastScheme = 'DPoP';
+  }
+  if (scheme === null) return undefined;
   const credential = value.slice(scheme[0].length);
   return credential.trim() === '' ? undefined : credential.trimEnd();
 }
+
+/** The scheme of the header `fromHeaders` read last (synchronous, so never interleaved). */
+let lastScheme: Credential['scheme'] = 'Bearer';
 
 /**
  * The query or body token, if that transport is on. Whether on or not, a request using
@@ -74,6 +93,7 @@ export function extractToken(request: TokenRequest, options: ExtractOptions): st
   const header = fromHeaders(asList(request.authorization), options);
   const other = fromOtherTransports(request, header !== undefined, options);
   const token = header ?? other;
+  if (header === undefined) lastScheme = 'Bearer';
   if (token === undefined) return undefined;
   if (token === '') throw new InvalidRequestError('ERR_ZITAUTH_INVALID_REQUEST', options.errors);
   if (Buffer.byteLength(token, 'utf8') > options.maxTokenBytes) {
@@ -82,4 +102,16 @@ export function extractToken(request: TokenRequest, options: ExtractOptions): st
   if (!B64TOKEN.test(token))
     throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED', options.errors);
   return token;
+}
+
+/**
+ * {@link extractToken} with the scheme the token came with: `DPoP` only from an
+ * `Authorization: DPoP` header when `options.dpop` is on.
+ */
+export function extractCredential(
+  request: TokenRequest,
+  options: ExtractOptions,
+): Credential | undefined {
+  const token = extractToken(request, options);
+  return token === undefined ? undefined : { token, scheme: lastScheme };
 }

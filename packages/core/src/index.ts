@@ -13,6 +13,8 @@ export {
 } from './multi-issuer.js';
 export * from './errors.js';
 export * from './types.js';
+export type { DpopMode } from './dpop.js';
+export type { NonceOptions as DpopNonceOptions } from './dpop-nonce.js';
 export {
   hasAllRoles,
   hasAnyRole,

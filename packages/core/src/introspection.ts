@@ -20,6 +20,7 @@ import { basicAuthorization, privateKeyJwtFields } from './client-auth.js';
 import { InvalidTokenError, isZitauthError, UpstreamError, ZitauthConfigError } from './errors.js';
 import { idpFetch, parseJsonObject, type HttpOptions, type IdpResponse } from './http.js';
 import { loadKeyFile } from './key-file.js';
+import { isDpopBinding } from './dpop.js';
 import { createLimiter, isShed } from './limiter.js';
 import { traceIdpCall } from './observability/idp-calls.js';
 import {
@@ -53,6 +54,11 @@ export interface IntrospectorOptions {
   circuitBreaker?: CircuitBreakerOptions;
   /** Clock in epoch milliseconds (the assertion's `iat`). @default Date.now */
   now?: () => number;
+  /**
+   * Accept active answers for DPoP-bound tokens (`token_type` DPoP, `cnf: { jkt }`); the
+   * verifier then checks the binding against the request's proof. @default false
+   */
+  dpopBinding?: boolean;
 }
 
 /**
@@ -142,18 +148,25 @@ function requireJson(response: IdpResponse): void {
 /**
  * An active answer must describe a bearer token: `token_type` (when present) is bearer,
  * and no `cnf` binds it to a key or certificate (RFC 7800, RFC 8705, RFC 9449), which a
- * bearer-token check cannot prove possession of.
+ * bearer-token check cannot prove possession of. With DPoP on, a DPoP-bound token
+ * (`token_type` DPoP and `cnf: { jkt }`) is accepted too: the verifier then checks the
+ * binding against the request's proof.
  */
-function requireBearer(body: Record<string, unknown>): void {
+function requireBearer(body: Record<string, unknown>, dpopBinding: boolean): void {
   const type = body['token_type'];
-  if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) {
+  const kind = typeof type === 'string' ? type.toLowerCase() : type;
+  const cnf = body['cnf'];
+  if (dpopBinding && isDpopBinding(cnf) && (kind === undefined || kind === 'dpop')) return;
+  if (kind !== undefined && kind !== 'bearer')
     throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE');
-  }
-  if (body['cnf'] !== undefined) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE');
+  if (cnf !== undefined) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE');
 }
 
 /** Maps the endpoint's answer to claims or null; anything untrustworthy is an upstream fault. */
-function readIntrospectionResponse(response: IdpResponse): Record<string, unknown> | null {
+function readIntrospectionResponse(
+  response: IdpResponse,
+  dpopBinding: boolean,
+): Record<string, unknown> | null {
   if (response.status !== 200) {
     throw new Error(`the introspection endpoint answered HTTP ${response.status}`);
   }
@@ -165,7 +178,7 @@ function readIntrospectionResponse(response: IdpResponse): Record<string, unknow
     throw new Error('the introspection answer has no boolean "active"');
   }
   if (!body['active']) return null;
-  requireBearer(body);
+  requireBearer(body, dpopBinding);
   // `sub` is optional in RFC 7662, and a token granted to a client alone (client
   // credentials) may come without one. RFC 9068 §2.2 names the client as the subject
   // then, as the same IdP's JWT access tokens do, so both paths see the same caller.
@@ -190,14 +203,14 @@ function refusesClient(response: IdpResponse): boolean {
 }
 
 /** One introspection POST, traced; a refusal of our credentials is reported as such. */
-async function post(url: string, init: RequestInit, http: HttpOptions) {
+async function post(url: string, init: RequestInit, http: HttpOptions, dpopBinding: boolean) {
   return traceIdpCall('introspection', url, async (note) => {
     const response = await idpFetch(url, init, http);
     note.status = response.status;
     if (refusesClient(response)) {
       throw clientRefused(url, response.status);
     }
-    return readIntrospectionResponse(response);
+    return readIntrospectionResponse(response, dpopBinding);
   });
 }
 
@@ -242,7 +255,8 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     try {
       url = await endpoint();
       await authenticate(form, headers);
-      return await post(url, { method: 'POST', headers, body: form.toString() }, http);
+      const init = { method: 'POST', headers, body: form.toString() };
+      return await post(url, init, http, options.dpopBinding === true);
     } catch (error) {
       // The resolver (discovery) reports its own faults, and so does a refused credential;
       // a token the IdP calls something other than a bearer token is the caller's.

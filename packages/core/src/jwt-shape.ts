@@ -5,6 +5,7 @@
  * tokens, logout tokens, DPoP proofs). Kept apart from the signature check so every way
  * of verifying a signature runs exactly the same rules.
  */
+import { isDpopBinding } from './dpop.js';
 import { InvalidTokenError, type ZitauthErrorCode } from './errors.js';
 
 /** The access-token rules of one verifier. */
@@ -17,6 +18,8 @@ export interface AccessTokenRules {
   strictJwtProfile: boolean;
   /** Longest accepted `exp` − `iat` (or − now without `iat`), in milliseconds. */
   maxTokenLifetimeMs: number;
+  /** Accept a DPoP key binding (`cnf.jkt`), which the verifier then checks against the proof. */
+  dpopBinding?: boolean;
 }
 
 /** `typ` values an access token may carry (RFC 8725 §3.11), compared case-insensitively. */
@@ -131,8 +134,12 @@ export function checkAccessTokenClaims(
   nowMs: number,
 ): void {
   checkNotIdToken(payload, rules.requireJti || rules.strictJwtProfile);
-  // A `cnf` binds the token to a key (RFC 7800, RFC 9449) that a bearer check cannot prove.
-  if (payload['cnf'] !== undefined) fail('ERR_ZITAUTH_TOKEN_TYPE');
+  // A `cnf` binds the token to a key (RFC 7800, RFC 9449) that a bearer check cannot prove;
+  // with DPoP on, a `jkt` binding is accepted here and proven against each request's proof.
+  const cnf = payload['cnf'];
+  if (cnf !== undefined && !(rules.dpopBinding === true && isDpopBinding(cnf))) {
+    fail('ERR_ZITAUTH_TOKEN_TYPE');
+  }
   checkRequired(payload, rules.requiredClaims);
   // RFC 9068 §2.2 requires both, whatever requiredClaims says.
   if (rules.strictJwtProfile) checkRequired(payload, ['iat', 'client_id']);

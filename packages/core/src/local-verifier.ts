@@ -59,6 +59,8 @@ export interface LocalVerifierOptions {
    * reference the differential test compares it with. @default 'node:crypto'
    */
   signatures?: 'node:crypto' | 'jose';
+  /** Accept tokens bound to a DPoP key (`cnf.jkt`); the verifier checks the proof. @default false */
+  dpopBinding?: boolean;
 }
 
 /** Verifies one compact JWT and resolves its payload. Rejects with a `ZitauthError`. */
@@ -164,6 +166,7 @@ export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify 
     requiredClaims: options.requiredClaims ?? DEFAULT_REQUIRED_CLAIMS,
     strictJwtProfile: options.strictJwtProfile,
     maxTokenLifetimeMs: options.maxTokenLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS,
+    dpopBinding: options.dpopBinding === true,
   };
   return async (token) => {
     const header = preflight(token, allowed, options.strictJwtProfile);

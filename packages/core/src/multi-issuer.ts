@@ -98,6 +98,11 @@ function checkShape(options: MultiIssuerOptions): readonly IssuerOptions[] {
     for (const key of SHARED_KEYS) {
       if (key in entry) fail(`issuers[${index}].${key}: set ${key} once, beside issuers`);
     }
+    // The proof is checked per request, which routing by token does not carry yet.
+    const dpop = (entry as { dpop?: unknown }).dpop;
+    if (dpop !== undefined && dpop !== 'off') {
+      fail(`issuers[${index}].dpop: DPoP needs a single-issuer verifier (createVerifier)`);
+    }
   });
   return list as readonly IssuerOptions[];
 }

@@ -6,6 +6,7 @@
  * accept tokens meant for someone else.
  */
 import { DEFAULT_REALM, ZitauthConfigError } from './errors.js';
+import { resolveDpop, type ResolvedDpop } from './dpop.js';
 import { checkIdpUrl as checkUrl } from './idp-url.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_MS, DEFAULT_REQUIRED_CLAIMS } from './local-verifier.js';
 import type { FetchLike } from './http.js';
@@ -56,6 +57,8 @@ export interface ResolvedOptions {
   timeoutMs: number;
   fetch: FetchLike | undefined;
   now: () => number;
+  /** DPoP settings; undefined when DPoP is off. */
+  dpop: ResolvedDpop | undefined;
 }
 
 function fail(message: string): never {
@@ -283,5 +286,6 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     timeoutMs: positiveInt(options.timeoutMs, 'timeoutMs', 5_000),
     fetch: options.fetch,
     now: options.now ?? Date.now,
+    dpop: resolveDpop(options.dpop, ASYMMETRIC_ALGORITHMS),
   };
 }

@@ -5,6 +5,7 @@
  * JWT claim (seconds).
  */
 import type { CacheStore } from './cache.js';
+import type { NonceOptions } from './dpop-nonce.js';
 import type { FetchLike } from './http.js';
 import type { KeyFileInput } from './key-file.js';
 
@@ -154,6 +155,54 @@ export interface VerifierOptions {
   allowInsecureHttp?: boolean;
   /** Clock in epoch milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * DPoP-bound access tokens (RFC 9449). `'off'`: only bearer tokens; a token bound to a
+   * key (`cnf`) is refused, as its binding cannot be checked. `'allowed'`: bearer tokens,
+   * and bound tokens sent as `Authorization: DPoP` with a valid proof. `'required'`: only
+   * bound tokens with a proof. A bound token sent as `Bearer` is always refused.
+   * @default 'off'
+   */
+  dpop?: 'off' | 'allowed' | 'required' | DpopOptions;
+}
+
+/** A store that remembers used DPoP proof ids across a fleet (e.g. `createRedisKeyValueStore`). */
+export interface DpopReplayStore {
+  /**
+   * Stores `key` for `ttlMs` milliseconds unless it is present, atomically across
+   * instances; true when stored (the proof is new). A rejection refuses the request (503).
+   */
+  setIfAbsent(key: string, value: true, ttlMs: number): boolean | Promise<boolean>;
+}
+
+/** DPoP settings beyond the mode. */
+export interface DpopOptions {
+  mode: 'off' | 'allowed' | 'required';
+  /** Accepted proof algorithms; asymmetric only. @default every asymmetric JWS algorithm */
+  algorithms?: readonly string[];
+  /**
+   * Oldest accepted proof, by its `iat`, in milliseconds (plus `clockToleranceMs` either
+   * way). Proof ids are remembered this long. @default 60000
+   */
+  proofMaxAgeMs?: number;
+  /**
+   * The URL clients call this API at (origin and an optional path prefix, e.g.
+   * `https://api.example.com` or `https://example.com/api`), against which a proof's `htu`
+   * is checked with the request's path. Set it behind a TLS-terminating proxy or a path
+   * rewrite; without it the URL is the connection's scheme, the `Host` header and the path.
+   * @default undefined (from the request)
+   */
+  externalUrl?: string;
+  /**
+   * Where used proof ids are remembered. Each instance of a fleet behind a load balancer
+   * needs the same store, or a proof could be replayed against another instance.
+   * @default an in-process LRU of 100000 ids
+   */
+  replayStore?: DpopReplayStore;
+  /**
+   * Require server nonces (RFC 9449 §9): a proof must carry the current nonce, which a
+   * `use_dpop_nonce` refusal hands out in its `DPoP-Nonce` header. @default false
+   */
+  nonce?: boolean | NonceOptions;
 }
 
 /** Cache settings of a verifier. */
@@ -214,6 +263,14 @@ export interface TokenRequest {
    * resolver that routes by host or tenant. Token extraction never reads them.
    */
   headers?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  /** Every `DPoP` header value (RFC 9449 proofs), in order. */
+  dpop?: string | readonly string[] | undefined;
+  /** The request method, e.g. `GET` (a DPoP proof's `htm`). */
+  method?: string | undefined;
+  /** The request target as received, e.g. `/orders?id=1` (a DPoP proof's `htu` path). */
+  path?: string | undefined;
+  /** Whether the connection is TLS (the scheme of a DPoP proof's `htu`). */
+  secure?: boolean | undefined;
 }
 
 /** A configured verifier: build once, use for every request. */

@@ -18,8 +18,9 @@ import { createRefusalCache } from './refusal-cache.js';
 import { checkClaims, type ClaimPolicy } from './claim-checks.js';
 import { createRolesSource, toAuthContext, type RolesSource } from './claims.js';
 import { createDiscovery } from './discovery.js';
-import { InvalidTokenError, UnauthorizedError, ZitauthError } from './errors.js';
-import { extractToken, type ExtractOptions } from './extract.js';
+import { checkBinding, createDpop, type CheckedProof, type DpopRuntime } from './dpop.js';
+import { DpopProofError, InvalidTokenError, UnauthorizedError, ZitauthError } from './errors.js';
+import { extractCredential, type Credential, type ExtractOptions } from './extract.js';
 import type { HttpOptions } from './http.js';
 import { createIntrospector, type Introspector } from './introspection.js';
 import { createKeySet, type KeySet } from './key-set.js';
@@ -87,6 +88,7 @@ function localPath(
     requiredClaims: config.requiredClaims,
     maxTokenLifetimeMs: config.maxTokenLifetimeMs,
     now: config.now,
+    dpopBinding: config.dpop !== undefined,
   });
   return { verifyJwt, keySet };
 }
@@ -107,6 +109,7 @@ function introspectionPath(
     reservedForKnown: config.cache.reservedIntrospections,
     circuitBreaker: { ...config.circuitBreaker, now: config.now },
     now: config.now,
+    dpopBinding: config.dpop !== undefined,
   });
 }
 
@@ -193,6 +196,7 @@ export function cachePrefix(config: ResolvedOptions): string {
     transport: _transport,
     circuitBreaker: _circuitBreaker,
     introspection,
+    dpop,
     ...policy
   } = config;
   // The introspection client decides which tokens the IdP reports active; its secret does not.
@@ -202,7 +206,11 @@ export function cachePrefix(config: ResolvedOptions): string {
       : 'clientId' in introspection
         ? introspection.clientId
         : 'key-file';
-  const scope = JSON.stringify({ ...policy, client });
+  // Only the mode decides whether a bound token may be cached as active; the proof rules
+  // run on every request, and the replay store and nonce secret must not be serialized.
+  const scope = JSON.stringify(
+    dpop === undefined ? { ...policy, client } : { ...policy, client, dpop: dpop.mode },
+  );
   return `zitauth:${createHash('sha256').update(scope).digest('base64url').slice(0, 16)}:`;
 }
 
@@ -278,10 +286,15 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   const refusals = createRefusalCache({ ttlMs: config.cache.inactiveTtlMs, now: config.now });
   const prefix = cachePrefix(config);
   const shared = createSingleFlight<CachedResult>();
+  const dpop: DpopRuntime | undefined =
+    config.dpop === undefined
+      ? undefined
+      : createDpop(config.dpop, { now: config.now, toleranceMs: config.clockToleranceMs });
   const extractOptions: ExtractOptions = {
     transport: config.transport,
     maxTokenBytes: config.maxTokenBytes,
     errors: { realm: config.realm },
+    dpop: dpop !== undefined,
   };
 
   // Hashes of tokens seen active, kept until their exp (past the result cache's shorter
@@ -339,10 +352,13 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     return config.cache.enabled ? tokenCacheKey(prefix, token) : undefined;
   }
 
-  function accept(result: CachedResult): AuthContext {
+  /** An active result's caller; with DPoP on, only when its key binding fits `proof`. */
+  function accept(result: CachedResult, proof?: CheckedProof): AuthContext {
     if (!result.active) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
     // Re-checked on every use: a cached entry must not outlive exp or nbf.
     checkClaims(result.claims, policy, config.now());
+    // Also on every use: a cached bound token still needs this request's proof.
+    if (dpop !== undefined) checkBinding(result.claims, proof, dpop.mode);
     const context = contextOf(result);
     publishVerified(config.issuer, context);
     return context;
@@ -353,12 +369,16 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
    * that sends the caller on to `authenticate` is published there, not here
    * (`publishMiss: false`), so a request counts as one look-up.
    */
-  function fromMemory(key: string | undefined, publishMiss = true): AuthContext | undefined {
+  function fromMemory(
+    key: string | undefined,
+    proof?: CheckedProof,
+    publishMiss = true,
+  ): AuthContext | undefined {
     if (key === undefined || front === undefined) return undefined;
     const cached = front.get(key);
     if (cached !== undefined) {
       publishCacheLookUp(config.issuer, true);
-      return accept(cached);
+      return accept(cached, proof);
     }
     const refused = refusals.get(key);
     if (refused !== undefined || publishMiss) publishCacheLookUp(config.issuer, false);
@@ -375,39 +395,103 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     }
   }
 
-  /** A refusal on its way out: the configured realm applied, and published. */
-  function refused(error: unknown): unknown {
+  /**
+   * A refusal on its way out: the configured realm applied (and the DPoP challenges, with
+   * the error on the scheme the request used), and published.
+   */
+  function refused(error: unknown, scheme: Credential['scheme'] = 'Bearer'): unknown {
     if (!(error instanceof ZitauthError)) return error;
     publishRefused(config.issuer, error);
-    return error.withRealm(config.realm);
+    const answer = error.withRealm(config.realm);
+    if (dpop === undefined) return answer;
+    return answer.withDpop({ algs: dpop.algs, bearer: dpop.mode === 'allowed', used: scheme });
+  }
+
+  /** The request's credential; a malformed request is refused. */
+  function credentialOf(request: TokenRequest, required: boolean): Credential | null {
+    let credential: Credential | undefined;
+    try {
+      credential = extractCredential(request, extractOptions);
+    } catch (error) {
+      throw refused(error);
+    }
+    if (credential !== undefined) return credential;
+    if (!required) return null;
+    throw refused(new UnauthorizedError({ realm: config.realm }));
+  }
+
+  /** The proof of a `DPoP` request (checked before the token: a bad one costs no IdP call). */
+  function proofOf(credential: Credential, request: TokenRequest, runtime: DpopRuntime) {
+    if (credential.scheme === 'DPoP') return runtime.check(request, credential.token);
+    if (runtime.mode === 'required') throw new InvalidTokenError('ERR_ZITAUTH_DPOP_REQUIRED');
+    return undefined;
+  }
+
+  /** Marks a proof used; the second use of a proof is refused. */
+  function spend(fresh: boolean): void {
+    if (!fresh) throw new DpopProofError('ERR_ZITAUTH_DPOP_PROOF_REPLAYED');
+  }
+
+  async function verifyWithProof(
+    credential: Credential,
+    request: TokenRequest,
+    runtime: DpopRuntime,
+  ): Promise<AuthContext> {
+    try {
+      const proof = proofOf(credential, request, runtime);
+      const key = keyOf(credential.token);
+      const context = fromMemory(key, proof) ?? accept(await lookUp(credential.token, key), proof);
+      // Spent only once the request is accepted, so a refused request burns no proof.
+      if (proof !== undefined) spend(await runtime.remember(proof));
+      return context;
+    } catch (error) {
+      throw refused(error, credential.scheme);
+    }
   }
 
   async function authenticate(
     request: TokenRequest,
     { required = true }: { required?: boolean } = {},
   ): Promise<AuthContext | null> {
-    let token: string | undefined;
-    try {
-      token = extractToken(request, extractOptions);
-    } catch (error) {
-      throw refused(error);
+    const credential = credentialOf(request, required);
+    if (credential === null) return null;
+    if (dpop === undefined) return verify(credential.token);
+    return verifyWithProof(credential, request, dpop);
+  }
+
+  /**
+   * A `DPoP` request answered from memory: only when memory knows the token (else the
+   * proof is left for `authenticate`, unspent) and proof ids are remembered in-process.
+   */
+  function fromMemoryWithProof(
+    credential: Credential,
+    request: TokenRequest,
+    runtime: DpopRuntime,
+  ): AuthContext | undefined {
+    const key = keyOf(credential.token);
+    if (credential.scheme === 'Bearer') {
+      proofOf(credential, request, runtime);
+      return fromMemory(key, undefined, false);
     }
-    if (token !== undefined) return verify(token);
-    if (!required) return null;
-    throw refused(new UnauthorizedError({ realm: config.realm }));
+    if (!runtime.sync || key === undefined || front === undefined) return undefined;
+    if (front.get(key) === undefined && refusals.get(key) === undefined) return undefined;
+    const proof = proofOf(credential, request, runtime)!;
+    const context = fromMemory(key, proof, false);
+    if (context !== undefined) spend(runtime.remember(proof) as boolean);
+    return context;
   }
 
   function authenticateSync(
     request: TokenRequest,
     { required = true }: { required?: boolean } = {},
   ): AuthContext | null | undefined {
+    const credential = credentialOf(request, required);
+    if (credential === null) return null;
     try {
-      const token = extractToken(request, extractOptions);
-      if (token !== undefined) return fromMemory(keyOf(token), false);
-      if (!required) return null;
-      throw new UnauthorizedError({ realm: config.realm });
+      if (dpop === undefined) return fromMemory(keyOf(credential.token), undefined, false);
+      return fromMemoryWithProof(credential, request, dpop);
     } catch (error) {
-      throw refused(error);
+      throw refused(error, credential.scheme);
     }
   }
 

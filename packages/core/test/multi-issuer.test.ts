@@ -320,6 +320,7 @@ describe('configuration', () => {
     [{ issuers: [one()], projectId: 'p' }, /unknown option "projectId" beside issuers/],
     [{ issuers: [one(), one()] }, /https:\/\/a\.example is listed twice/],
     [{ issuers: [one()], opaqueIssuer: 'https://b.example' }, /opaqueIssuer must be one of/],
+    [{ issuers: [{ ...one(), dpop: 'allowed' }] }, /issuers\[0\]\.dpop: DPoP needs a single/],
     [
       { issuers: [one(), { issuer: 'http://evil.example', projectId: 'p' }] },
       /issuer must use https/,

@@ -48,6 +48,7 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
     realms.set(ctx, verifier.realm);
     const query = ctx.querystring.includes('access_token') ? ctx.query : undefined;
     const request = nodeTokenRequest(ctx.req, query, (ctx.request as { body?: unknown }).body);
+    request.path = ctx.originalUrl; // mounting (koa-mount) rewrites ctx.req.url
     try {
       const caller = authenticateRequest(verifier, request, required);
       // A cached token is answered at once: no await before the next middleware.

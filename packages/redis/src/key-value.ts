@@ -1,6 +1,7 @@
 /**
  * A generic key-value store on Redis with per-entry time to live: JSON values, atomic
- * read-and-delete (one-time codes) and atomic count-with-expiry (rate limits, lockouts).
+ * set-if-absent (DPoP proof ids, locks), read-and-delete (one-time codes) and
+ * count-with-expiry (rate limits, lockouts).
  * Unlike the cache store it does not hide Redis faults: it rejects with
  * `RedisUnavailableError`, so the caller chooses (e.g. a rate limit may fail open, a
  * session look-up must not invent a session).
@@ -15,6 +16,12 @@ export interface RedisKeyValueStore<V> {
   /** Stores `value` (JSON-serializable) for `ttlMs` milliseconds. */
   set(key: string, value: V, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Stores `value` for `ttlMs` milliseconds only if `key` is absent (`SET NX`); true when
+   * stored. Of concurrent callers exactly one gets true: a DPoP replay store
+   * (`dpop.replayStore` of core), a lock, a first-come claim.
+   */
+  setIfAbsent(key: string, value: V, ttlMs: number): Promise<boolean>;
   /** Reads and deletes in one atomic step: of concurrent callers, exactly one gets the value. */
   take(key: string): Promise<V | undefined>;
   /**
@@ -56,6 +63,17 @@ export function keyValueOn<V>(
     get: async (key) => parse<V>(await connection.command(['GET', prefix + key])),
     set: async (key, value, ttlMs) => {
       await connection.command(['SET', prefix + key, JSON.stringify(value), 'PX', wholeMs(ttlMs)]);
+    },
+    setIfAbsent: async (key, value, ttlMs) => {
+      const reply = await connection.command([
+        'SET',
+        prefix + key,
+        JSON.stringify(value),
+        'NX',
+        'PX',
+        wholeMs(ttlMs),
+      ]);
+      return reply === 'OK';
     },
     delete: async (key) => {
       await connection.command(['DEL', prefix + key]);

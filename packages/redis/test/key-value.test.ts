@@ -63,6 +63,18 @@ describe('createRedisKeyValueStore', () => {
     expect(taken.filter((value) => value !== undefined)).toEqual([{ user: 'ada' }]);
   });
 
+  it('stores a key for exactly one of many concurrent set-if-absent callers', async () => {
+    const stored = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => kv.setIfAbsent('claim', { user: `u${i}` }, 30_000)),
+    );
+    expect(stored.filter(Boolean)).toHaveLength(1);
+    const ttl = await raw.pTTL('kv-test:claim');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+    await kv.delete('claim');
+    await expect(kv.setIfAbsent('claim', { user: 'again' }, 30_000)).resolves.toBe(true);
+  });
+
   it('counts atomically and expires the counter from its first increment', async () => {
     const counts = await Promise.all(
       Array.from({ length: 20 }, () => kv.increment('hits', 30_000)),
