@@ -36,7 +36,7 @@ function verifier(dpop: VerifierOptions['dpop'], options: Partial<VerifierOption
   const created = createVerifier({
     issuer: idp.issuer,
     projectId: idp.defaultProject.id,
-    dpop,
+    ...(dpop === undefined ? {} : { dpop }),
     ...options,
   });
   verifiers.push(created);
