@@ -20,6 +20,12 @@ import {
   type CaseEnv,
   type Expected,
 } from './cases.js';
+import {
+  DPOP_ALGORITHMS,
+  EXTERNAL_URL,
+  dpopAllowedCases,
+  dpopRequiredCases,
+} from './dpop-cases.js';
 
 const ADAPTERS = ['express', 'koa', 'fastify'] as const;
 type Adapters = Record<Harness['name'], Harness>;
@@ -127,6 +133,22 @@ describe('all adapters', () => {
 
   it.each(coldCases)('$name, identically', async (testCase) => {
     expectAnswer(await expectSameBytes(await adapters(), testCase), testCase);
+  });
+});
+
+describe.each([
+  ['allowed', dpopAllowedCases],
+  ['required', dpopRequiredCases],
+] as const)('all adapters with dpop %s', (mode, dpopCases) => {
+  let trio: Adapters;
+  beforeAll(async () => {
+    trio = await adapters({
+      dpop: { mode, externalUrl: EXTERNAL_URL, algorithms: DPOP_ALGORITHMS },
+    });
+  });
+
+  it.each(dpopCases)('$name, identically', async (testCase) => {
+    expectAnswer(await expectSameBytes(trio, testCase), testCase);
   });
 });
 

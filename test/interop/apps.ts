@@ -35,8 +35,14 @@ export interface ApiResponse {
 /** One adapter's app. */
 export interface Api {
   readonly name: 'express' | 'koa' | 'fastify';
-  /** GETs `path` with the token as a bearer credential (none when undefined). */
-  get(path: '/me' | '/admin', token?: string): Promise<ApiResponse>;
+  /**
+   * GETs `path` with the token as a bearer credential (none when undefined), or with
+   * exactly these headers (e.g. `Authorization: DPoP …` and a `DPoP` proof).
+   */
+  get(
+    path: '/me' | '/admin',
+    token?: string | Readonly<Record<string, string>>,
+  ): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -55,7 +61,8 @@ function describe(auth: AuthContext | null | undefined): Caller | null {
   };
 }
 
-function headers(token: string | undefined): Record<string, string> {
+function headers(token: string | Readonly<Record<string, string>> | undefined) {
+  if (typeof token === 'object') return { ...token };
   return token === undefined ? {} : { authorization: `Bearer ${token}` };
 }
 
@@ -66,7 +73,7 @@ function parse(text: string): unknown {
 async function viaSupertest(
   target: Parameters<typeof request>[0],
   path: string,
-  token: string | undefined,
+  token: string | Readonly<Record<string, string>> | undefined,
 ): Promise<ApiResponse> {
   const res = await request(target).get(path).set(headers(token));
   const challenge = res.headers['www-authenticate'] as string | undefined;

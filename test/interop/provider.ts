@@ -6,6 +6,8 @@
  * introspection. Clients cover introspection with `client_secret_basic` and
  * `private_key_jwt` (from a ZITADEL-style application key file), the client credentials
  * grant, and a web app whose login is scripted over HTTP through the interaction routes.
+ * DPoP (RFC 9449, on by default in oidc-provider) binds a token to the client's key when
+ * its token request carries a proof: `cnf.jkt` in a JWT and in the introspection answer.
  *
  * `restart(keys)` swaps in a new provider with another key set on the same port, which
  * is what a key rotation looks like from a resource server: a new `kid`, no warning.
@@ -325,8 +327,16 @@ export interface InteropProvider {
   readonly issuer: string;
   /** The signing keys in use (private JWKs, so a test can sign look-alike tokens). */
   readonly keys: SigningKeys;
-  /** A client credentials token for `resource`, straight from the token endpoint. */
-  clientCredentials(resource: string, client?: SecretClient): Promise<string>;
+  /**
+   * A client credentials token for `resource`, straight from the token endpoint. With a
+   * `dpop` proof maker (RFC 9449), the request carries a proof for the token endpoint and
+   * the token is bound to its key.
+   */
+  clientCredentials(
+    resource: string,
+    client?: SecretClient,
+    dpop?: (htu: string) => Promise<string>,
+  ): Promise<string>;
   /** Revokes `token` at the revocation endpoint (RFC 7009) as the client it was issued to. */
   revoke(token: string, client: SecretClient): Promise<void>;
   /** How many requests reached `path` (e.g. `/.well-known/openid-configuration`). */
@@ -342,10 +352,16 @@ function basic({ clientId, clientSecret }: SecretClient): string {
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 
-async function post(url: string, client: SecretClient, form: Record<string, string>) {
+async function post(
+  url: string,
+  client: SecretClient,
+  form: Record<string, string>,
+  extra: Record<string, string> = {},
+) {
   return fetch(url, {
     method: 'POST',
     headers: {
+      ...extra,
       authorization: basic(client),
       'content-type': 'application/x-www-form-urlencoded',
     },
@@ -373,12 +389,10 @@ export async function startProvider(
     get keys() {
       return keys;
     },
-    async clientCredentials(resource, client = M2M) {
-      const res = await post(`${issuer}/token`, client, {
-        grant_type: 'client_credentials',
-        resource,
-        scope: API_SCOPES,
-      });
+    async clientCredentials(resource, client = M2M, dpop) {
+      const proof = dpop === undefined ? {} : { dpop: await dpop(`${issuer}/token`) };
+      const form = { grant_type: 'client_credentials', resource, scope: API_SCOPES };
+      const res = await post(`${issuer}/token`, client, form, proof);
       const body = (await res.json()) as Record<string, unknown>;
       if (res.status !== 200 || typeof body['access_token'] !== 'string') {
         throw new Error(
