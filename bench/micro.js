@@ -2,9 +2,18 @@
 // `verify()` for a cache hit, a miss per algorithm (cache off, so every call checks a
 // signature), refusals (no token, bad signature, rotating bad signatures), the same
 // signature check done directly with node:crypto (the floor), and jose's compactVerify
-// (the reference the fast path is tested against).
+// (the reference the fast path is tested against). The DPoP rows give a cached bound token
+// a fresh proof per call (proofs are signed before timing: only the server's side counts),
+// reported as a ratio to a cached bearer token.
 //   npm run bench:micro [-- --quick] [-- --filter <text>]
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  verify as cryptoVerify,
+} from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { compactVerify, importJWK } from 'jose';
 import { createVerifier } from '@zitauth/core';
@@ -76,6 +85,53 @@ async function refused(promise) {
   throw new Error('a refusal was accepted');
 }
 
+/** The RFC 7638 thumbprint of a public JWK (EC or OKP). */
+function thumbprint(jwk) {
+  const members = jwk.kty === 'EC' ? ['crv', 'kty', 'x', 'y'] : ['crv', 'kty', 'x'];
+  const canonical = Object.fromEntries(members.map((name) => [name, jwk[name]]));
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+}
+
+/**
+ * A client's DPoP key and `count` proofs for GET https://api.bench.test/me and `token`,
+ * each with its own jti, signed up front so that timing sees only the server's work.
+ */
+function dpopProofs(type, count) {
+  const pair =
+    type === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('ed25519');
+  const jwk = pair.publicKey.export({ format: 'jwk' });
+  const header = Buffer.from(JSON.stringify({ alg: type, typ: 'dpop+jwt', jwk })).toString(
+    'base64url',
+  );
+  return {
+    jkt: thumbprint(jwk),
+    proofsFor(token) {
+      const ath = createHash('sha256').update(token).digest('base64url');
+      const iat = Math.floor(Date.now() / 1000);
+      return Array.from({ length: count }, () => {
+        const claims = {
+          htm: 'GET',
+          htu: 'https://api.bench.test/me',
+          iat,
+          jti: randomUUID(),
+          ath,
+        };
+        const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+        const signature =
+          type === 'ES256'
+            ? sign('sha256', Buffer.from(input), {
+                key: pair.privateKey,
+                dsaEncoding: 'ieee-p1363',
+              })
+            : sign(null, Buffer.from(input), pair.privateKey);
+        return `${input}.${signature.toString('base64url')}`;
+      });
+    },
+  };
+}
+
 const rows = [];
 async function row(name, fn) {
   if (filter !== undefined && !name.includes(filter)) return;
@@ -109,6 +165,34 @@ const bad = await rotatingBadSignatures(idp, 1000);
 await row('verify: 1,000 rotating bad signatures', (i) =>
   refused(cached.verify(bad[i % bad.length])),
 );
+
+// DPoP: the token is cached, each call brings a proof never seen before.
+const bearerUs = rows.find((r) => r.name === 'authenticate: cache hit (RS256)')?.us;
+const dpop = createVerifier({
+  ...base,
+  dpop: { mode: 'allowed', externalUrl: 'https://api.bench.test' },
+});
+for (const alg of ['ES256', 'EdDSA']) {
+  const name = `authenticate: DPoP, cached token, fresh ${alg} proof`;
+  if (filter !== undefined && !name.includes(filter)) continue;
+  const client = dpopProofs(alg, quick ? 20_000 : 60_000);
+  const bound = await idp.mintAccessToken({
+    roles: ['reader'],
+    claims: { cnf: { jkt: client.jkt } },
+  });
+  const proofs = client.proofsFor(bound);
+  const request = (i) => {
+    if (i >= proofs.length) throw new Error('bench: more calls than proofs; raise the count');
+    return { authorization: `DPoP ${bound}`, dpop: proofs[i], method: 'GET', path: '/me' };
+  };
+  let next = 0;
+  await row(name, () => dpop.authenticate(request(next++)));
+  const dpopUs = rows.at(-1).us;
+  if (bearerUs !== undefined) {
+    console.log(`  → ${(dpopUs / bearerUs).toFixed(1)}× a cached bearer request`);
+  }
+}
+dpop.close();
 
 const uncached = createVerifier({ ...base, cache: { enabled: false } });
 for (const alg of ALGORITHMS) {

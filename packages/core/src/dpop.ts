@@ -124,6 +124,13 @@ export function jwkThumbprint(jwk: Record<string, unknown>): string {
   return hash('sha256', JSON.stringify(canonical), 'base64url');
 }
 
+/**
+ * Public keys already imported, by thumbprint: a client signs every proof with the same
+ * key, and importing a JWK costs more than hashing it. The thumbprint covers every member
+ * that makes the key, so one thumbprint is one key. Bounded across all verifiers.
+ */
+const importedKeys = new LRUCache<string, KeyObject>({ max: 1_000 });
+
 /** The embedded public key: no private parts, a key type `node:crypto` can import. */
 function publicKeyOf(jwk: unknown): { key: KeyObject; jkt: string } {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
@@ -135,6 +142,8 @@ function publicKeyOf(jwk: unknown): { key: KeyObject; jkt: string } {
     invalid('the proof jwk holds private key material');
   }
   const jkt = jwkThumbprint(members);
+  const known = importedKeys.get(jkt);
+  if (known !== undefined) return { key: known, jkt };
   let key: KeyObject;
   try {
     key = createPublicKey({ key: members as JsonWebKey, format: 'jwk' });
@@ -142,6 +151,7 @@ function publicKeyOf(jwk: unknown): { key: KeyObject; jkt: string } {
     throw new DpopProofError('ERR_ZITAUTH_DPOP_PROOF_INVALID', { cause: error });
   }
   if (key.type !== 'public') invalid('the proof jwk is not a public key');
+  importedKeys.set(jkt, key);
   return { key, jkt };
 }
 
