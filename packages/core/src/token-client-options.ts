@@ -6,6 +6,7 @@
  * personal access token. Fields accept `undefined` so configs read from the environment
  * type-check under `exactOptionalPropertyTypes`.
  */
+import { createDpopSigner, type DpopSigner, type TokenClientDpopOptions } from './dpop-client.js';
 import { ZitauthConfigError } from './errors.js';
 import type { FetchLike } from './http.js';
 import { checkIdpUrl } from './idp-url.js';
@@ -56,6 +57,12 @@ export interface TokenClientOptions {
   now?: (() => number) | undefined;
   /** The token endpoint; skips discovery. For ZITADEL: `${issuer}/oauth/v2/token`. */
   tokenEndpoint?: string | undefined;
+  /**
+   * DPoP (RFC 9449): send a proof signed with this key with every token request, so the
+   * IdP binds the token to the key, and with every `client.fetch` of a DPoP token. Server
+   * nonces are followed (one retry). Not with a personal access token. @default off
+   */
+  dpop?: TokenClientDpopOptions | undefined;
 }
 
 /** The credential to use: a grant, or a personal access token used as is. */
@@ -72,6 +79,8 @@ export interface ClientConfig {
   fetch: FetchLike | undefined;
   timeoutMs: number | undefined;
   tokenEndpoint: string | undefined;
+  /** Signs DPoP proofs, when on. */
+  dpop: DpopSigner | undefined;
 }
 
 function configError(message: string): ZitauthConfigError {
@@ -190,19 +199,21 @@ function optionalRetry(value: unknown): RetryOptions | undefined {
 }
 
 function resolveConfig(options: TokenClientOptions, issuer: string): ClientConfig {
+  const now = optionalFunction(options.now, 'now') ?? Date.now;
   return {
     issuer,
     scope: buildScope(options),
     tokenParams: checkTokenParams(options.tokenParams),
     refreshMarginMs: optionalMs(options.refreshMarginMs, 'refreshMarginMs', true) ?? 60_000,
     retry: resolveRetryPolicy(optionalRetry(options.retry)),
-    now: optionalFunction(options.now, 'now') ?? Date.now,
+    now,
     fetch: optionalFunction(options.fetch, 'fetch'),
     timeoutMs: optionalMs(options.timeoutMs, 'timeoutMs', false),
     tokenEndpoint:
       options.tokenEndpoint === undefined
         ? undefined
         : checkIdpUrl(options.tokenEndpoint, 'tokenEndpoint'),
+    dpop: options.dpop === undefined ? undefined : createDpopSigner(options.dpop, now),
   };
 }
 
@@ -216,6 +227,11 @@ export function resolveTokenClientOptions(options: TokenClientOptions): {
   }
   const issuer = checkIdpUrl(options.issuer, 'issuer');
   const credential = resolveCredential(options);
+  if (credential.kind === 'pat' && options.dpop !== undefined) {
+    throw configError(
+      'dpop needs a grant (keyFile or clientId): a personal access token is not bound to a key',
+    );
+  }
   // Checked for a personal access token too, so switching credentials never hides a typo.
   return { credential, config: resolveConfig(options, issuer) };
 }

@@ -11,6 +11,7 @@ import { setMaxListeners } from 'node:events';
 import { createSingleFlight } from './cache.js';
 import { createDiscovery } from './discovery.js';
 import { UpstreamError } from './errors.js';
+import { asksForNonce, type DpopSigner } from './dpop-client.js';
 import { idpFetch, type FetchLike, type HttpOptions } from './http.js';
 import { traceIdpCall } from './observability/idp-calls.js';
 import { withRetry } from './retry.js';
@@ -30,6 +31,7 @@ import {
 
 export { fetchUserinfo, type UserinfoOptions } from './userinfo.js';
 export { type TokenClientOptions } from './token-client-options.js';
+export { type TokenClientDpopOptions } from './dpop-client.js';
 export {
   TokenRequestError,
   TokenUnavailableError,
@@ -51,9 +53,11 @@ export interface TokenClient {
   /** The cached token with its expiry, granted scope and type. */
   getTokenResponse(): Promise<TokenResponse>;
   /**
-   * `fetch` with `Authorization: Bearer <token>`. When the API answers 401, the token is
-   * dropped, a fresh one fetched and the request sent once more, if its body can be sent
-   * twice (none, a string, URLSearchParams, Blob, FormData or bytes; not a stream).
+   * `fetch` with `Authorization: Bearer <token>` (or, for a DPoP-bound token,
+   * `Authorization: DPoP <token>` and a fresh `DPoP` proof). When the API answers 401, the
+   * token is dropped, a fresh one fetched and the request sent once more (after a
+   * `use_dpop_nonce` refusal, with the same token and the API's nonce), if its body can be
+   * sent twice (none, a string, URLSearchParams, Blob, FormData or bytes; not a stream).
    */
   fetch(input: string | URL, init?: RequestInit): Promise<Response>;
   /** Drops the cached token; the next call fetches a new one. */
@@ -81,7 +85,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   return {
     getToken: async () => (await source.getTokenResponse()).accessToken,
     getTokenResponse: () => source.getTokenResponse(),
-    fetch: authorizedFetch(source, config.fetch),
+    fetch: authorizedFetch(source, config.fetch, config.dpop),
     invalidate: () => source.invalidate(),
     close: () => source.close(),
   };
@@ -161,7 +165,7 @@ function createRequester(
       config.tokenParams,
     );
     return traceIdpCall('token', endpoint, async (note) => {
-      const response = await idpFetch(endpoint, request.init, http);
+      const response = await sendGrant(endpoint, request.init, http, config.dpop);
       note.status = response.status;
       if (response.status === 429) throw upstream('the token endpoint answered HTTP 429');
       // A refusal is not an UpstreamError, so it is not retried: it would come back the same.
@@ -175,8 +179,32 @@ function createRequester(
       retryable: (error) => error instanceof UpstreamError,
       signal,
     });
-    return cacheEntry(processTokenResponse(response, sentAtMs), sentAtMs, config.refreshMarginMs);
+    const token = processTokenResponse(response, sentAtMs, config.dpop !== undefined);
+    return cacheEntry(token, sentAtMs, config.refreshMarginMs);
   };
+}
+
+/** Adds a DPoP proof for `url` to a copy of `init`. */
+function withProof(init: RequestInit, proof: string): RequestInit {
+  return { ...init, headers: { ...(init.headers as Record<string, string>), dpop: proof } };
+}
+
+/**
+ * The token request, with a DPoP proof when on. An IdP requiring a nonce answers the
+ * first proof with `use_dpop_nonce` and the nonce (RFC 9449 §8): the request is sent once
+ * more with a proof carrying it.
+ */
+async function sendGrant(
+  endpoint: string,
+  init: RequestInit,
+  http: HttpOptions,
+  dpop: DpopSigner | undefined,
+) {
+  if (dpop === undefined) return idpFetch(endpoint, init, http);
+  const response = await idpFetch(endpoint, withProof(init, dpop.proof('POST', endpoint)), http);
+  const fresh = dpop.remember(endpoint, response.headers);
+  if (!fresh || !asksForNonce(response.status, response.headers, response.body)) return response;
+  return idpFetch(endpoint, withProof(init, dpop.proof('POST', endpoint)), http);
 }
 
 function upstream(reason: string): UpstreamError {
@@ -261,27 +289,47 @@ function isReplayable(body: RequestInit['body']): boolean {
   );
 }
 
-function withBearer(init: RequestInit | undefined, token: string): RequestInit {
+/** `init` with the token: as a bearer token, or as a DPoP token with a fresh proof. */
+function withToken(
+  input: string | URL,
+  init: RequestInit | undefined,
+  token: TokenResponse,
+  dpop: DpopSigner | undefined,
+): RequestInit {
   const headers = new Headers(init?.headers);
-  headers.set('authorization', `Bearer ${token}`);
+  if (dpop !== undefined && token.tokenType.toLowerCase() === 'dpop') {
+    headers.set('authorization', `DPoP ${token.accessToken}`);
+    headers.set('dpop', dpop.proof(init?.method ?? 'GET', input, token.accessToken));
+  } else {
+    headers.set('authorization', `Bearer ${token.accessToken}`);
+  }
   return { ...init, headers };
 }
 
-/** `fetch` with the token; one renewal and resend after a 401, when the body allows it. */
+/**
+ * `fetch` with the token. After a 401: a DPoP nonce request is answered with the same
+ * token and the API's nonce; any other 401 renews the token. One resend, when the body
+ * allows it.
+ */
 function authorizedFetch(
   source: TokenSource,
   fetchImpl: FetchLike | undefined,
+  dpop: DpopSigner | undefined,
 ): TokenClient['fetch'] {
   return async (input, init) => {
-    const send = (token: string): Promise<Response> =>
-      (fetchImpl ?? globalThis.fetch)(input, withBearer(init, token));
-    const token = (await source.getTokenResponse()).accessToken;
+    const send = (token: TokenResponse): Promise<Response> =>
+      (fetchImpl ?? globalThis.fetch)(input, withToken(input, init, token, dpop));
+    const token = await source.getTokenResponse();
     const response = await send(token);
-    if (response.status !== 401 || !isReplayable(init?.body) || !source.renew(token)) {
-      return response;
+    const fresh = dpop?.remember(input, response.headers) === true;
+    if (response.status !== 401 || !isReplayable(init?.body)) return response;
+    if (fresh && asksForNonce(401, response.headers)) {
+      await response.body?.cancel().catch(() => undefined);
+      return send(token);
     }
+    if (!source.renew(token.accessToken)) return response;
     // The API no longer accepts this token (revoked, keys rotated): one fresh try.
     await response.body?.cancel().catch(() => undefined);
-    return send((await source.getTokenResponse()).accessToken);
+    return send(await source.getTokenResponse());
   };
 }

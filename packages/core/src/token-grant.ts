@@ -30,7 +30,7 @@ export interface TokenResponse {
   expiresAt: Date;
   /** The granted scope, if the IdP said. */
   scope: string | undefined;
-  /** `token_type`, normally `Bearer`. */
+  /** `token_type`: `Bearer`, or `DPoP` for a token bound to the client's DPoP key. */
   tokenType: string;
 }
 
@@ -191,10 +191,15 @@ const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
 /**
  * Checks a 200 answer: `access_token` present and header-safe, `expires_in` a positive
- * number, `token_type` Bearer (assumed when missing). `sentAtMs` is when the request left,
- * so the computed expiry errs on the early side.
+ * number, `token_type` Bearer (assumed when missing), or DPoP when the request carried a
+ * proof (`dpop`). `sentAtMs` is when the request left, so the computed expiry errs on
+ * the early side.
  */
-export function processTokenResponse(response: IdpResponse, sentAtMs: number): TokenResponse {
+export function processTokenResponse(
+  response: IdpResponse,
+  sentAtMs: number,
+  dpop = false,
+): TokenResponse {
   if (response.status !== 200) throw malformed(`HTTP ${response.status}`);
   const body = parseJsonObject(response.body);
   const { access_token: accessToken, expires_in: expiresIn, scope } = body;
@@ -205,13 +210,14 @@ export function processTokenResponse(response: IdpResponse, sentAtMs: number): T
   if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
     throw malformed('without a positive expires_in');
   }
-  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
-    throw malformed('a token type other than Bearer');
+  const type = typeof tokenType === 'string' ? tokenType.toLowerCase() : undefined;
+  if (type !== 'bearer' && !(dpop && type === 'dpop')) {
+    throw malformed(`a token type other than Bearer${dpop ? ' or DPoP' : ''}`);
   }
   return {
     accessToken,
     expiresAt: new Date(sentAtMs + expiresIn * 1000),
     scope: typeof scope === 'string' ? scope : undefined,
-    tokenType,
+    tokenType: tokenType as string,
   };
 }
