@@ -16,6 +16,7 @@ import * as zexpress from '@zitauth/express';
 import {
   INTROSPECT_BASIC,
   M2M,
+  M2M_ADMIN,
   RESOURCES,
   startProvider,
   type InteropProvider,
@@ -50,7 +51,7 @@ async function listeningApi(options: VerifierOptions): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function client(resource: string) {
+function client(resource: string, credentials = M2M) {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   const jkt = createHash('sha256')
@@ -58,8 +59,8 @@ function client(resource: string) {
     .digest('base64url');
   const tokens = createTokenClient({
     issuer: provider.issuer,
-    clientId: M2M.clientId,
-    clientSecret: M2M.clientSecret,
+    clientId: credentials.clientId,
+    clientSecret: credentials.clientSecret,
     scopes: ['api:read'],
     tokenParams: { resource },
     dpop: { privateKey },
@@ -91,6 +92,14 @@ describe.each([RESOURCES.es256, RESOURCES.opaque])('a DPoP token client for %s',
       headers: { authorization: `Bearer ${token.accessToken}` },
     });
     expect(stolen.status).toBe(401);
+  });
+
+  it("follows the provider's nonce at the token endpoint with one resend", async () => {
+    const { tokens, jkt } = client(resource, M2M_ADMIN);
+    const api = await listeningApi(options({ mode: 'required' }));
+    const res = await tokens.fetch(`${api}/me`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ subject: M2M_ADMIN.clientId, cnf: { jkt } });
   });
 
   it("follows the API's nonce with one resend", async () => {

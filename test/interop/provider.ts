@@ -12,7 +12,13 @@
  * `restart(keys)` swaps in a new provider with another key set on the same port, which
  * is what a key rotation looks like from a resource server: a new `kid`, no warning.
  */
-import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApplicationKeyFile } from '@zitauth/core';
@@ -171,6 +177,13 @@ interface ClientModel {
   clientId: string;
 }
 
+/** The part of oidc-provider's request context `requireNonce` reads. */
+interface ContextModel {
+  oidc?: { client?: ClientModel };
+}
+
+const DPOP_NONCE_SECRET = randomBytes(32);
+
 const apiClient = (clientId: string, auth: Record<string, unknown>): Record<string, unknown> => ({
   client_id: clientId,
   grant_types: [],
@@ -248,6 +261,13 @@ function configuration(keys: SigningKeys): Record<string, unknown> {
         },
       },
       userinfo: { enabled: true },
+      // DPoP is on by default; the admin service must also use the provider's nonces
+      // (RFC 9449 §8), so a client's nonce handling meets a second implementation.
+      dPoP: {
+        enabled: true,
+        nonceSecret: DPOP_NONCE_SECRET,
+        requireNonce: (ctx: ContextModel) => ctx.oidc?.client?.clientId === M2M_ADMIN.clientId,
+      },
     },
     ttl: {
       AccessToken: 3600,
