@@ -5,11 +5,14 @@
  */
 import type { Discovery, Verifier } from '@zitauth/core';
 import type { ResolvedOptions } from './options.js';
+import type { GatewayStore } from './store.js';
 
 export interface GatewayContext {
   readonly config: ResolvedOptions;
   readonly verifier: Verifier;
   readonly discovery: Discovery;
+  /** Shared state (sessions, codes, counters): in memory, or Redis for a fleet. */
+  readonly store: GatewayStore;
 }
 
 /** The realm of every `WWW-Authenticate` challenge the gateway sends. */

@@ -27,7 +27,7 @@ export class EnvConfigError extends Error {
 /** Settings that do not depend on which IdP is used. */
 export type CommonOptions = Pick<
   GatewayOptions,
-  'publicUrl' | 'allowedOrigins' | 'rateLimit' | 'trustProxy' | 'logger'
+  'publicUrl' | 'allowedOrigins' | 'rateLimit' | 'trustProxy' | 'logger' | 'redis'
 >;
 
 /** What the environment says. */
@@ -239,6 +239,24 @@ function readTrustProxy(env: Env): GatewayOptions['trustProxy'] {
   return list;
 }
 
+/** `GATEWAY_REDIS_URL` (+ `GATEWAY_REDIS_PASSWORD`, kept out of the URL and so out of logs). */
+function readRedis(env: Env): GatewayOptions['redis'] {
+  const url = read(env, 'GATEWAY_REDIS_URL');
+  const password = read(env, 'GATEWAY_REDIS_PASSWORD');
+  if (url === undefined) {
+    if (password !== undefined)
+      throw new EnvConfigError('GATEWAY_REDIS_URL', 'is required with GATEWAY_REDIS_PASSWORD');
+    return undefined;
+  }
+  if (!/^rediss?:\/\/[^\s]+$/.test(url)) {
+    throw new EnvConfigError(
+      'GATEWAY_REDIS_URL',
+      'must be a redis:// or rediss:// URL, e.g. redis://redis.internal:6379',
+    );
+  }
+  return { url, ...(password === undefined ? {} : { password }) };
+}
+
 function readCommon(env: Env, host: string, port: number, loginConfigured: boolean): CommonOptions {
   const level = read(env, 'GATEWAY_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
@@ -247,6 +265,7 @@ function readCommon(env: Env, host: string, port: number, loginConfigured: boole
       'must be one of fatal, error, warn, info, debug, trace, silent',
     );
   }
+  const redis = readRedis(env);
   return {
     publicUrl: readPublicUrl(env, host, port),
     allowedOrigins: readOrigins(env, loginConfigured),
@@ -256,6 +275,7 @@ function readCommon(env: Env, host: string, port: number, loginConfigured: boole
     },
     trustProxy: readTrustProxy(env),
     logger: { level },
+    ...(redis === undefined ? {} : { redis }),
   };
 }
 

@@ -22,6 +22,12 @@ import { loginRoutes } from './routes/login.js';
 import { m2mRoutes } from './routes/m2m.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { validateRoutes } from './routes/validate.js';
+import {
+  createMemoryStore,
+  createRedisGatewayStore,
+  waitForStore,
+  type GatewayStore,
+} from './store.js';
 
 /** Renders gateway and zitauth errors; anything else is a 4xx from Fastify or a 500. */
 function renderErrors(): (
@@ -53,7 +59,7 @@ function trustProxy(
   return (value as boolean | string | undefined) ?? false;
 }
 
-function buildContext(config: ResolvedOptions): GatewayContext {
+function buildContext(config: ResolvedOptions, store: GatewayStore): GatewayContext {
   const http = {
     timeoutMs: config.timeoutMs,
     ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
@@ -65,7 +71,22 @@ function buildContext(config: ResolvedOptions): GatewayContext {
     ...http,
     ...(config.introspection === undefined ? {} : { introspection: config.introspection }),
   });
-  return { config, verifier, discovery: createDiscovery(config.issuer, http) };
+  return { config, verifier, discovery: createDiscovery(config.issuer, http), store };
+}
+
+/** The store the options ask for, and whether the gateway owns (and so closes) it. */
+function openStore(config: ResolvedOptions): { store: GatewayStore; owned: boolean } {
+  if (config.store !== undefined) return { store: config.store, owned: false };
+  if (config.redis !== undefined)
+    return { store: createRedisGatewayStore(config.redis), owned: true };
+  return { store: createMemoryStore(), owned: true };
+}
+
+/** Gives Redis a moment to answer before the first request; starts anyway, with a warning. */
+async function awaitRedis(app: FastifyInstance, config: ResolvedOptions, store: GatewayStore) {
+  if (config.redis === undefined) return;
+  if (await waitForStore(store, config.redis.connectTimeoutMs ?? 1000)) return;
+  app.log.warn('the gateway store (Redis) does not answer yet; sessions answer 503 until it does');
 }
 
 /**
@@ -74,7 +95,8 @@ function buildContext(config: ResolvedOptions): GatewayContext {
  */
 export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
   const config = resolveOptions(options);
-  const ctx = buildContext(config);
+  const { store, owned } = openStore(config);
+  const ctx = buildContext(config, store);
   const app = Fastify({
     logger: config.logger === false ? false : loggerOptions(config.logger ?? {}),
     trustProxy: trustProxy(config.trustProxy),
@@ -91,6 +113,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   // The adapter owns token checks on /validate; it renders through the handlers above.
   await app.register(zitauth, { verifier: ctx.verifier, errorHandler: false });
   app.addHook('onClose', async () => ctx.verifier.close());
+  if (owned) app.addHook('onClose', async () => store.close());
+  await awaitRedis(app, config, store);
   addCors(app, [`${API_PREFIX}/validate`, `${API_PREFIX}/userinfo`], config.allowedOrigins);
   loginRoutes(app, ctx);
   m2mRoutes(app, ctx);

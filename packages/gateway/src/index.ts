@@ -16,3 +16,11 @@ export { hashSecret, parseM2mClients, type M2mClient } from './m2m-clients.js';
 export { readEnvConfig, EnvConfigError, type EnvConfig } from './env.js';
 export { startDevIdp, type DevIdp } from './dev-idp.js';
 export type { LogOptions } from './logging.js';
+export {
+  createMemoryStore,
+  createRedisGatewayStore,
+  StoreUnavailableError,
+  type GatewayStore,
+  type MemoryStoreOptions,
+  type RedisStoreOptions,
+} from './store.js';

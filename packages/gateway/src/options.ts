@@ -8,6 +8,7 @@ import type { FetchLike, IntrospectionAuth, KeyFileInput } from '@zitauth/core';
 import type { LogOptions } from './logging.js';
 import { checkM2mClient, type M2mClient } from './m2m-clients.js';
 import { parseOrigin } from './origins.js';
+import type { GatewayStore, RedisStoreOptions } from './store.js';
 
 /** Browser login (authorization code with PKCE). */
 export interface LoginOptions {
@@ -42,8 +43,6 @@ export interface RateLimitOptions {
   login?: number | undefined;
   /** Requests to the M2M token route per window. @default 60 */
   token?: number | undefined;
-  /** Most client addresses tracked per limiter. @default 10000 */
-  maxClients?: number | undefined;
 }
 
 /** Options of `createGateway`. */
@@ -63,6 +62,14 @@ export interface GatewayOptions {
   /** M2M tokens; without it `/m2m/token` answers 501. */
   m2m?: M2mOptions | undefined;
   rateLimit?: RateLimitOptions | undefined;
+  /**
+   * Redis (or Valkey) shared by every replica: sessions, one-time codes, rate-limit
+   * counters and lockouts. Without it (and without `store`) state is kept in this
+   * process. Keys get the prefix `zitauth-gateway:` unless `keyPrefix` says otherwise.
+   */
+  redis?: RedisStoreOptions | undefined;
+  /** A store of your own instead (its owner closes it); excludes `redis`. @default in memory */
+  store?: GatewayStore | undefined;
   /** Fastify's `trustProxy`: whose `X-Forwarded-For` sets the client address. @default false */
   trustProxy?: boolean | number | string | readonly string[] | undefined;
   /** Logging; `false` turns it off. @default { level: 'info' } */
@@ -174,6 +181,9 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     }
   }
   checkM2m(options.m2m);
+  if (options.redis !== undefined && options.store !== undefined) {
+    throw new GatewayConfigError('store', 'set either store or redis, not both');
+  }
   const limits = options.rateLimit ?? {};
   return {
     ...options,
@@ -186,7 +196,6 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
       windowMs: positive(limits.windowMs, 'rateLimit.windowMs', 60_000),
       login: positive(limits.login, 'rateLimit.login', 30),
       token: positive(limits.token, 'rateLimit.token', 60),
-      maxClients: positive(limits.maxClients, 'rateLimit.maxClients', 10_000),
     },
   };
 }

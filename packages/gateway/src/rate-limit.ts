@@ -1,19 +1,22 @@
 /**
- * A fixed-window request limiter per client address, for the routes an attacker would
- * hammer: login (each call costs a pending-login slot and an IdP round trip) and the M2M
- * token route (secret guessing). Memory is bounded: at most `maxClients` addresses are
- * tracked; when full, finished windows are dropped first, then the oldest. A dozen
- * lines of Map do this; a plugin dependency would not buy more.
+ * A fixed-window request limiter per client key, for the routes an attacker would hammer:
+ * login (each call costs an IdP round trip) and the M2M token route (secret guessing).
+ * The counters live in the gateway store, so with Redis every replica counts against the
+ * same limit. Windows are aligned to the clock (window n covers [n·w, (n+1)·w)), so all
+ * replicas agree on when a window ends without sharing anything but the counter.
  */
+import type { GatewayStore } from './store.js';
 
 /** Options of {@link createRateLimiter}. */
 export interface RateLimiterOptions {
+  /** Where the counters live. */
+  store: GatewayStore;
+  /** Names this limiter's counters (e.g. `login`), so limiters do not share counts. */
+  name: string;
   /** Requests allowed per client per window. */
   max: number;
   /** Window length, in milliseconds. @default 60000 */
   windowMs?: number;
-  /** Most client addresses tracked at once. @default 10000 */
-  maxClients?: number;
   /** Clock in epoch milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -25,39 +28,23 @@ export interface RateLimitResult {
   retryAfterSeconds: number;
 }
 
-/** Counts requests per key. */
+/** Counts requests per key. Rejects when the store does; the caller decides what that means. */
 export interface RateLimiter {
-  hit(key: string): RateLimitResult;
+  hit(key: string): Promise<RateLimitResult>;
 }
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const windowMs = options.windowMs ?? 60_000;
-  const maxClients = options.maxClients ?? 10_000;
   const now = options.now ?? Date.now;
-  const windows = new Map<string, { count: number; resetAt: number }>();
-
-  function makeRoom(time: number): void {
-    for (const [key, window] of windows) {
-      if (windows.size < maxClients && window.resetAt > time) return;
-      windows.delete(key);
-    }
-  }
-
   return {
-    hit(key) {
+    async hit(key) {
       const time = now();
-      let window = windows.get(key);
-      if (window === undefined || window.resetAt <= time) {
-        windows.delete(key);
-        makeRoom(time);
-        window = { count: 0, resetAt: time + windowMs };
-        // Re-inserted at the end: the Map stays ordered by window start.
-        windows.set(key, window);
-      }
-      window.count += 1;
+      const window = Math.floor(time / windowMs);
+      const endsIn = (window + 1) * windowMs - time;
+      const count = await options.store.increment(`rate:${options.name}:${window}:${key}`, endsIn);
       return {
-        allowed: window.count <= options.max,
-        retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - time) / 1000)),
+        allowed: count <= options.max,
+        retryAfterSeconds: Math.max(1, Math.ceil(endsIn / 1000)),
       };
     },
   };

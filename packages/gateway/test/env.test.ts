@@ -70,6 +70,15 @@ describe('readEnvConfig', () => {
     expect(config).toMatchObject({ host: '0.0.0.0', port: 9000 });
   });
 
+  it('reads the fleet store: a Redis URL and its password', () => {
+    const config = readEnvConfig({
+      GATEWAY_REDIS_URL: 'rediss://redis.internal:6380/2',
+      GATEWAY_REDIS_PASSWORD: 'pw',
+    });
+    expect(config.common.redis).toEqual({ url: 'rediss://redis.internal:6380/2', password: 'pw' });
+    expect(readEnvConfig({}).common.redis).toBeUndefined();
+  });
+
   it('derives the public URL from a wildcard host as loopback', () => {
     expect(readEnvConfig({ GATEWAY_HOST: '::', GATEWAY_PORT: '8001' }).common.publicUrl).toBe(
       'http://127.0.0.1:8001',
@@ -112,6 +121,8 @@ describe('readEnvConfig', () => {
       /end with "\/"/,
     ],
     ['ZITADEL_PROJECT_ID', { ZITADEL_ISSUER: 'https://a.test' }, /required with ZITADEL_ISSUER/],
+    ['GATEWAY_REDIS_URL', { GATEWAY_REDIS_URL: 'redis.internal:6379' }, /redis:\/\//],
+    ['GATEWAY_REDIS_URL', { GATEWAY_REDIS_PASSWORD: 'pw' }, /required with GATEWAY_REDIS_PASSWORD/],
     [
       'GATEWAY_ALLOWED_ORIGINS',
       { ...ZITADEL, ZITADEL_CLIENT_ID: 'web' },

@@ -7,6 +7,7 @@ import {
   type GatewayOptions,
 } from '@zitauth/gateway';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import { LONG_WINDOW_MS } from './helpers.js';
 
 let idp: TestIdp;
 let base: GatewayOptions;
@@ -81,7 +82,11 @@ describe('createGateway', () => {
   });
 
   it('takes the client address from X-Forwarded-For only from trusted proxies', async () => {
-    const gateway = await createGateway({ ...base, trustProxy: 1, rateLimit: { login: 1 } });
+    const gateway = await createGateway({
+      ...base,
+      trustProxy: 1,
+      rateLimit: { login: 1, windowMs: LONG_WINDOW_MS },
+    });
     try {
       const from = (address: string) =>
         gateway.inject({ url: '/api/v1/login', headers: { 'x-forwarded-for': address } });

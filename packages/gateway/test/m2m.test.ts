@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '@zitauth/gateway';
 import { startTestIdp } from '@zitauth/testing';
-import { basic, M2M_ID, M2M_SECRET, startStack, type Stack } from './helpers.js';
+import { basic, LONG_WINDOW_MS, M2M_ID, M2M_SECRET, startStack, type Stack } from './helpers.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -160,7 +160,10 @@ describe('POST /api/v1/m2m/token', () => {
   });
 
   it('answers 429 past the rate limit, before checking credentials', async () => {
-    const limited = await startStack({ rateLimit: { token: 2 } }, stack.idp);
+    const limited = await startStack(
+      { rateLimit: { token: 2, windowMs: LONG_WINDOW_MS } },
+      stack.idp,
+    );
     try {
       const codes = [];
       for (let i = 0; i < 3; i += 1)

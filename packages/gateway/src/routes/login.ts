@@ -155,9 +155,10 @@ export function loginRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   });
   const deps: LoginDeps = { ctx, flow, states, cookiePath };
   const limit = rateLimitHook({
+    store: ctx.store,
+    name: 'login',
     max: config.rateLimit.login,
     windowMs: config.rateLimit.windowMs,
-    maxClients: config.rateLimit.maxClients,
   });
   app.get(`${API_PREFIX}/login`, { onRequest: limit }, (request, reply) =>
     startLogin(deps, request, reply),

@@ -87,9 +87,10 @@ export function m2mRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const client = buildClient(ctx);
   if (client !== undefined) app.addHook('onClose', async () => client.close());
   const limit = rateLimitHook({
+    store: ctx.store,
+    name: 'token',
     max: ctx.config.rateLimit.token,
     windowMs: ctx.config.rateLimit.windowMs,
-    maxClients: ctx.config.rateLimit.maxClients,
   });
   // OAuth-style callers send a form body (`grant_type=…`); it is accepted and ignored.
   app.addContentTypeParser(
