@@ -1,13 +1,19 @@
 /**
- * The one cookie the gateway sets: a random value tying a login's `state` to the browser
- * that started it. Without it, an attacker could start a login, stop at the callback URL
- * and make a victim's browser open it, logging the victim into the attacker's account
- * (login CSRF, RFC 6749 §10.12). The cookie is HttpOnly, scoped to the callback path,
- * `SameSite=Lax` (sent on the top-level redirect back from the IdP) and short-lived.
+ * The gateway's cookies and the key behind them. A pending login travels in a sealed
+ * cookie (see login-state.ts) named after its `state`, so logins started in parallel tabs
+ * do not overwrite each other. The cookie is HttpOnly and `SameSite=Lax` (it must ride
+ * along on the top-level redirect back from the IdP). Behind https it is `__Host-`
+ * prefixed (Secure, `Path=/`, no `Domain`): no sibling subdomain can set or overwrite
+ * it. Over plain http (local development) the prefix is not allowed, so the cookie is
+ * scoped to the callback path instead.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 
-export const BINDING_COOKIE = 'zitauth_login';
+/** Name of a pending login's cookie without the `__Host-` prefix and state tag. */
+export const LOGIN_COOKIE = 'zitauth_login';
+
+/** Characters of `state` in the cookie name: enough to tell parallel logins apart. */
+const STATE_TAG_LENGTH = 12;
 
 /** The value of cookie `name` in a `Cookie` header, if present once or more (first wins). */
 export function readCookie(header: string | undefined, name: string): string | undefined {
@@ -20,41 +26,69 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-/** A fresh binding value and the digest the gateway keeps of it. */
-export function createBinding(): { value: string; hash: string } {
-  const value = randomBytes(32).toString('base64url');
-  return { value, hash: hashBinding(value) };
+/** Where the gateway's cookies live and whether they are Secure. */
+export interface CookieScope {
+  secure: boolean;
+  /** The callback path, used as `Path` when the cookie cannot be `__Host-`. */
+  callbackPath: string;
 }
 
-export function hashBinding(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+/** The cookie name of the login with this `state`. */
+export function loginCookieName(state: string, scope: CookieScope): string {
+  const tag = state.slice(0, STATE_TAG_LENGTH).replace(/[^A-Za-z0-9_-]/g, '');
+  return `${scope.secure ? '__Host-' : ''}${LOGIN_COOKIE}_${tag}`;
 }
 
-/** True when `value` (from the cookie) is the one whose digest was kept. */
-export function bindingMatches(value: string | undefined, hash: string): boolean {
-  if (value === undefined) return false;
-  const actual = Buffer.from(hashBinding(value));
-  const expected = Buffer.from(hash);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+/** Attributes shared by setting and clearing a login cookie. */
+function attributes(scope: CookieScope): string {
+  return scope.secure
+    ? 'Path=/; HttpOnly; SameSite=Lax; Secure'
+    : `Path=${scope.callbackPath}; HttpOnly; SameSite=Lax`;
 }
 
-/** Attributes shared by setting and clearing the cookie. */
-function attributes(path: string, secure: boolean): string {
-  return `Path=${path}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
-}
-
-/** `Set-Cookie` for a new binding, living as long as a pending login. */
-export function bindingCookie(
-  value: string,
-  path: string,
+/** `Set-Cookie` for a pending login, living as long as the login may take. */
+export function loginCookie(
+  state: string,
+  sealed: string,
   maxAgeMs: number,
-  secure: boolean,
+  scope: CookieScope,
 ): string {
   const maxAge = Math.max(1, Math.floor(maxAgeMs / 1000));
-  return `${BINDING_COOKIE}=${value}; Max-Age=${maxAge}; ${attributes(path, secure)}`;
+  return `${loginCookieName(state, scope)}=${sealed}; Max-Age=${maxAge}; ${attributes(scope)}`;
 }
 
-/** `Set-Cookie` that removes the binding once the callback used it. */
-export function clearBindingCookie(path: string, secure: boolean): string {
-  return `${BINDING_COOKIE}=; Max-Age=0; ${attributes(path, secure)}`;
+/** `Set-Cookie` that removes a login's cookie once its callback came. */
+export function clearLoginCookie(state: string, scope: CookieScope): string {
+  return `${loginCookieName(state, scope)}=; Max-Age=0; ${attributes(scope)}`;
+}
+
+/** Bytes a cookie secret must have at least (it is a key, not a password). */
+export const COOKIE_SECRET_BYTES = 32;
+
+/** How to make a cookie secret, for error messages. */
+export const COOKIE_SECRET_HINT = 'generate one with: openssl rand -base64 32';
+
+/**
+ * The cookie secret's bytes: base64 or base64url of at least 32 random bytes. Throws a
+ * `TypeError` saying how to make one.
+ */
+export function parseCookieSecret(text: string): Uint8Array {
+  const trimmed = text.trim();
+  const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)
+    ? Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+    : Buffer.alloc(0);
+  if (bytes.length < COOKIE_SECRET_BYTES) {
+    throw new TypeError(
+      `must be base64 of at least ${COOKIE_SECRET_BYTES} random bytes; ${COOKIE_SECRET_HINT}`,
+    );
+  }
+  return new Uint8Array(bytes);
+}
+
+/**
+ * A 32-byte key for one purpose, derived from the cookie secret (HKDF-SHA-256), so one
+ * secret can serve several cookies without any two sharing a key.
+ */
+export function deriveKey(secret: Uint8Array, purpose: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', secret, 'zitauth-gateway', purpose, 32));
 }

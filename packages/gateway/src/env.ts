@@ -6,6 +6,7 @@
  * back to it. See `.env.example` for every variable.
  */
 import { isLoopbackHost, type IntrospectionAuth } from '@zitauth/core';
+import { COOKIE_SECRET_HINT, parseCookieSecret } from './cookies.js';
 import { parseM2mClients, type M2mClient } from './m2m-clients.js';
 import type { GatewayOptions } from './options.js';
 import { parseOrigin } from './origins.js';
@@ -27,7 +28,7 @@ export class EnvConfigError extends Error {
 /** Settings that do not depend on which IdP is used. */
 export type CommonOptions = Pick<
   GatewayOptions,
-  'publicUrl' | 'allowedOrigins' | 'rateLimit' | 'trustProxy' | 'logger' | 'redis'
+  'publicUrl' | 'allowedOrigins' | 'rateLimit' | 'trustProxy' | 'logger' | 'redis' | 'cookieSecret'
 >;
 
 /** What the environment says. */
@@ -257,6 +258,29 @@ function readRedis(env: Env): GatewayOptions['redis'] {
   return { url, ...(password === undefined ? {} : { password }) };
 }
 
+/**
+ * `GATEWAY_COOKIE_SECRET` seals pending logins; every replica needs the same one. Only
+ * the embedded test IdP may run without it (a key per process is made then).
+ */
+function readCookieSecret(env: Env, required: boolean): string | undefined {
+  const value = read(env, 'GATEWAY_COOKIE_SECRET');
+  if (value === undefined) {
+    if (required) {
+      throw new EnvConfigError(
+        'GATEWAY_COOKIE_SECRET',
+        `is required with ZITADEL_CLIENT_ID (the same on every replica); ${COOKIE_SECRET_HINT}`,
+      );
+    }
+    return undefined;
+  }
+  try {
+    parseCookieSecret(value);
+  } catch (error) {
+    throw new EnvConfigError('GATEWAY_COOKIE_SECRET', (error as Error).message);
+  }
+  return value;
+}
+
 function readCommon(env: Env, host: string, port: number, loginConfigured: boolean): CommonOptions {
   const level = read(env, 'GATEWAY_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
@@ -265,10 +289,13 @@ function readCommon(env: Env, host: string, port: number, loginConfigured: boole
       'must be one of fatal, error, warn, info, debug, trace, silent',
     );
   }
+  const publicUrl = readPublicUrl(env, host, port);
+  const allowedOrigins = readOrigins(env, loginConfigured);
   const redis = readRedis(env);
+  const cookieSecret = readCookieSecret(env, loginConfigured);
   return {
-    publicUrl: readPublicUrl(env, host, port),
-    allowedOrigins: readOrigins(env, loginConfigured),
+    publicUrl,
+    allowedOrigins,
     rateLimit: {
       login: readInteger(env, 'GATEWAY_RATE_LIMIT_LOGIN', 30, 1, 1_000_000),
       token: readInteger(env, 'GATEWAY_RATE_LIMIT_TOKEN', 60, 1, 1_000_000),
@@ -276,6 +303,7 @@ function readCommon(env: Env, host: string, port: number, loginConfigured: boole
     trustProxy: readTrustProxy(env),
     logger: { level },
     ...(redis === undefined ? {} : { redis }),
+    ...(cookieSecret === undefined ? {} : { cookieSecret }),
   };
 }
 

@@ -6,6 +6,8 @@
  */
 import type { FetchLike, IntrospectionAuth, KeyFileInput } from '@zitauth/core';
 import type { LogOptions } from './logging.js';
+import { randomBytes } from 'node:crypto';
+import { COOKIE_SECRET_HINT, parseCookieSecret } from './cookies.js';
 import { checkM2mClient, type M2mClient } from './m2m-clients.js';
 import { parseOrigin } from './origins.js';
 import type { GatewayStore, RedisStoreOptions } from './store.js';
@@ -23,8 +25,6 @@ export interface LoginOptions {
   extraScopes?: readonly string[] | undefined;
   /** How long a started login stays valid, in milliseconds. @default 600000 */
   stateTtlMs?: number | undefined;
-  /** Most logins pending at once; the oldest is dropped first. @default 10000 */
-  maxPendingLogins?: number | undefined;
 }
 
 /** The M2M token route. */
@@ -57,6 +57,13 @@ export interface GatewayOptions {
   allowedOrigins: readonly string[];
   /** Browser login; without it the login routes answer 400. */
   login?: LoginOptions | undefined;
+  /**
+   * Key material of the gateway's cookies (base64 of at least 32 random bytes, or the
+   * bytes): it seals pending logins. Every replica needs the same one. Required with
+   * `login` and an https `publicUrl`; otherwise a random one per process is made (with a
+   * warning when login is configured).
+   */
+  cookieSecret?: string | Uint8Array | undefined;
   /** API application credentials to introspect opaque tokens on `/validate`. */
   introspection?: IntrospectionAuth | undefined;
   /** M2M tokens; without it `/m2m/token` answers 501. */
@@ -101,6 +108,10 @@ export interface ResolvedOptions extends GatewayOptions {
   timeoutMs: number;
   readinessCacheMs: number;
   rateLimit: Required<{ [K in keyof RateLimitOptions]: number }>;
+  /** The cookie secret's bytes (random when none was given over http). */
+  cookieKey: Uint8Array;
+  /** True when `cookieKey` was made up for this process. */
+  cookieKeyIsEphemeral: boolean;
 }
 
 function positive(value: number | undefined, option: string, fallback: number): number {
@@ -166,6 +177,30 @@ function checkM2m(m2m: M2mOptions | undefined): void {
   }
 }
 
+function resolveCookieKey(
+  secret: GatewayOptions['cookieSecret'],
+  required: boolean,
+): { cookieKey: Uint8Array; cookieKeyIsEphemeral: boolean } {
+  if (secret === undefined) {
+    if (required) {
+      throw new GatewayConfigError(
+        'cookieSecret',
+        `is required for an https gateway; ${COOKIE_SECRET_HINT}`,
+      );
+    }
+    return { cookieKey: new Uint8Array(randomBytes(32)), cookieKeyIsEphemeral: true };
+  }
+  try {
+    const cookieKey =
+      typeof secret === 'string'
+        ? parseCookieSecret(secret)
+        : parseCookieSecret(Buffer.from(secret).toString('base64'));
+    return { cookieKey, cookieKeyIsEphemeral: false };
+  } catch (error) {
+    throw new GatewayConfigError('cookieSecret', (error as Error).message);
+  }
+}
+
 /** Checks the options and fills in defaults; throws `GatewayConfigError`. */
 export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   nonEmpty(options.projectId, 'projectId');
@@ -185,11 +220,15 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     throw new GatewayConfigError('store', 'set either store or redis, not both');
   }
   const limits = options.rateLimit ?? {};
+  const secureCookies = publicUrl.startsWith('https:');
   return {
     ...options,
     publicUrl,
     allowedOrigins,
-    secureCookies: publicUrl.startsWith('https:'),
+    secureCookies,
+    // Over https the gateway is deployed, and a per-process key would break every login
+    // that reaches another replica or outlives a restart.
+    ...resolveCookieKey(options.cookieSecret, secureCookies && options.login !== undefined),
     timeoutMs: positive(options.timeoutMs, 'timeoutMs', 5000),
     readinessCacheMs: options.readinessCacheMs ?? 2000,
     rateLimit: {

@@ -4,6 +4,7 @@ import { EnvConfigError, hashSecret, readEnvConfig } from '@zitauth/gateway';
 import { DEV_ORIGINS } from '../src/env.js';
 
 const HASH = hashSecret('s3cret');
+const SECRET = Buffer.alloc(32, 1).toString('base64');
 const ZITADEL = {
   ZITADEL_ISSUER: 'https://acme.zitadel.cloud',
   ZITADEL_PROJECT_ID: '123',
@@ -41,6 +42,7 @@ describe('readEnvConfig', () => {
     const config = readEnvConfig({
       ...ZITADEL,
       ZITADEL_CLIENT_ID: 'web@acme',
+      GATEWAY_COOKIE_SECRET: SECRET,
       ZITADEL_API_CLIENT_ID: 'api@acme',
       ZITADEL_API_CLIENT_SECRET: 'secret',
       ZITADEL_SERVICE_KEY_FILE: './service.json',
@@ -66,6 +68,7 @@ describe('readEnvConfig', () => {
       trustProxy: ['10.0.0.0/8', '127.0.0.1'],
       rateLimit: { login: 5, token: 60 },
       logger: { level: 'warn' },
+      cookieSecret: SECRET,
     });
     expect(config).toMatchObject({ host: '0.0.0.0', port: 9000 });
   });
@@ -122,6 +125,12 @@ describe('readEnvConfig', () => {
     ],
     ['ZITADEL_PROJECT_ID', { ZITADEL_ISSUER: 'https://a.test' }, /required with ZITADEL_ISSUER/],
     ['GATEWAY_REDIS_URL', { GATEWAY_REDIS_URL: 'redis.internal:6379' }, /redis:\/\//],
+    [
+      'GATEWAY_COOKIE_SECRET',
+      { ...ZITADEL, ZITADEL_CLIENT_ID: 'web', GATEWAY_ALLOWED_ORIGINS: 'https://a.test' },
+      /required with ZITADEL_CLIENT_ID.*openssl rand -base64 32/,
+    ],
+    ['GATEWAY_COOKIE_SECRET', { GATEWAY_COOKIE_SECRET: 'short' }, /openssl rand -base64 32/],
     ['GATEWAY_REDIS_URL', { GATEWAY_REDIS_PASSWORD: 'pw' }, /required with GATEWAY_REDIS_PASSWORD/],
     [
       'GATEWAY_ALLOWED_ORIGINS',

@@ -85,10 +85,10 @@ export function basic(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 }
 
-/** The `name=value` part of the gateway's binding cookie. */
-export function bindingCookieOf(setCookie: string | string[] | undefined): string {
+/** The `name=value` part of a pending login's sealed cookie (a JWE). */
+export function loginCookieOf(setCookie: string | string[] | undefined): string {
   const header = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-  expect(header).toMatch(/^zitauth_login=[A-Za-z0-9_-]+;/);
+  expect(header).toMatch(/^(__Host-)?zitauth_login_[A-Za-z0-9_-]{12}=[A-Za-z0-9_.-]+;/);
   return (header ?? '').split(';', 1)[0] ?? '';
 }
 
@@ -103,7 +103,7 @@ export async function startLogin(gateway: FastifyInstance, query = ''): Promise<
   expect(response.statusCode).toBe(302);
   return {
     authorizeUrl: new URL(String(response.headers.location)),
-    cookie: bindingCookieOf(response.headers['set-cookie']),
+    cookie: loginCookieOf(response.headers['set-cookie']),
   };
 }
 

@@ -1,52 +1,62 @@
-/** The pending-login store: single use, expiry, and a bound on memory. */
+/** The login sealer: round trip, expiry, binding to the state, tampering, another key. */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createLoginStateStore, type PendingLogin } from '../src/login-state.js';
+import { createLoginSealer, type PendingLogin } from '../src/login-state.js';
 
-const login = (returnTo = 'http://app.test/'): PendingLogin => ({
-  codeVerifier: 'verifier',
-  nonce: 'nonce',
-  bindingHash: 'hash',
-  returnTo,
-});
+const key = new Uint8Array(randomBytes(32));
 
-describe('createLoginStateStore', () => {
-  it('hands out 256-bit base64url states and gives the login back once', () => {
-    const store = createLoginStateStore();
-    const state = store.begin(login());
-    expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(store.take(state)).toEqual(login());
-    expect(store.take(state)).toBeUndefined();
+function pending(state: string): PendingLogin {
+  return {
+    state,
+    codeVerifier: 'verifier-'.padEnd(43, 'v'),
+    nonce: 'nonce-value',
+    returnTo: 'https://app.example.com/page?x=1',
+  };
+}
+
+describe('createLoginSealer', () => {
+  it('hands out 256-bit base64url states, each one new', () => {
+    const sealer = createLoginSealer({ key });
+    const states = new Set(Array.from({ length: 50 }, () => sealer.newState()));
+    expect(states.size).toBe(50);
+    for (const state of states) expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  it('knows nothing of a state it did not issue', () => {
-    expect(createLoginStateStore().take('made-up')).toBeUndefined();
+  it('opens what it sealed, for the same state only', async () => {
+    const sealer = createLoginSealer({ key });
+    const state = sealer.newState();
+    const sealed = await sealer.seal(pending(state));
+    expect(sealed.split('.')).toHaveLength(5);
+    expect(sealed).not.toContain('nonce-value');
+    await expect(sealer.open(sealed, state)).resolves.toEqual(pending(state));
+    await expect(sealer.open(sealed, sealer.newState())).resolves.toBeUndefined();
   });
 
-  it('forgets a login once its time is up', () => {
-    let now = 1_000;
-    const store = createLoginStateStore({ ttlMs: 100, now: () => now });
-    const state = store.begin(login());
-    now += 100;
-    expect(store.take(state)).toBeUndefined();
-  });
-
-  it('drops the oldest login when full', () => {
-    const store = createLoginStateStore({ maxEntries: 2 });
-    const first = store.begin(login('http://app.test/1'));
-    const second = store.begin(login('http://app.test/2'));
-    const third = store.begin(login('http://app.test/3'));
-    expect(store.size).toBe(2);
-    expect(store.take(first)).toBeUndefined();
-    expect(store.take(second)?.returnTo).toBe('http://app.test/2');
-    expect(store.take(third)?.returnTo).toBe('http://app.test/3');
-  });
-
-  it('sweeps expired logins before they count against the bound', () => {
+  it('refuses a sealed login once its time is up', async () => {
     let now = 0;
-    const store = createLoginStateStore({ ttlMs: 10, maxEntries: 100, now: () => now });
-    for (let i = 0; i < 50; i += 1) store.begin(login());
-    now = 20;
-    store.begin(login());
-    expect(store.size).toBe(1);
+    const sealer = createLoginSealer({ key, ttlMs: 100, now: () => now });
+    const sealed = await sealer.seal(pending('s'));
+    now = 99;
+    await expect(sealer.open(sealed, 's')).resolves.toBeDefined();
+    now = 100;
+    await expect(sealer.open(sealed, 's')).resolves.toBeUndefined();
+  });
+
+  it('refuses a changed, truncated or foreign value', async () => {
+    const sealer = createLoginSealer({ key });
+    const sealed = await sealer.seal(pending('s'));
+    const parts = sealed.split('.');
+    const tag = Buffer.from(parts[4] ?? '', 'base64url');
+    tag[0] = (tag[0] ?? 0) ^ 0x80;
+    const changed = [...parts.slice(0, 4), tag.toString('base64url')].join('.');
+    await expect(sealer.open(changed, 's')).resolves.toBeUndefined();
+    await expect(sealer.open(sealed.slice(0, -4), 's')).resolves.toBeUndefined();
+    await expect(sealer.open('not-a-jwe', 's')).resolves.toBeUndefined();
+    const other = createLoginSealer({ key: new Uint8Array(randomBytes(32)) });
+    await expect(other.open(sealed, 's')).resolves.toBeUndefined();
+  });
+
+  it('needs a 32-byte key', () => {
+    expect(() => createLoginSealer({ key: new Uint8Array(16) })).toThrow(/32 bytes/);
   });
 });

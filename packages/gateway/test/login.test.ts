@@ -1,7 +1,7 @@
 /**
  * The browser login routes over HTTP against the local IdP: the authorization request,
- * the callback's checks (state single use and expiry, browser binding, ID token), where
- * the browser is sent, and logout.
+ * the sealed login cookie (browser binding, expiry, tampering, parallel logins, replicas,
+ * a /login flood), the ID token checks, where the browser is sent, and logout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
@@ -62,11 +62,35 @@ describe('GET /api/v1/login', () => {
     expect(response.headers['cache-control']).toBe('no-store');
   });
 
-  it('sets an HttpOnly, SameSite=Lax binding cookie scoped to the callback', async () => {
+  it('seals the login into an HttpOnly, SameSite=Lax cookie named after its state', async () => {
     const response = await stack.gateway.inject({ url: '/api/v1/login' });
-    expect(response.headers['set-cookie']).toMatch(
-      /^zitauth_login=[A-Za-z0-9_-]{43}; Max-Age=600; Path=\/api\/v1\/callback; HttpOnly; SameSite=Lax$/,
+    const state = new URL(String(response.headers.location)).searchParams.get('state') ?? '';
+    expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const setCookie = String(response.headers['set-cookie']);
+    expect(setCookie).toMatch(
+      /^zitauth_login_[A-Za-z0-9_-]{12}=[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Max-Age=600; Path=\/api\/v1\/callback; HttpOnly; SameSite=Lax$/,
     );
+    expect(setCookie.startsWith(`zitauth_login_${state.slice(0, 12)}=`)).toBe(true);
+    // Nothing readable inside: not the verifier, not the nonce, not the return page.
+    const nonce = new URL(String(response.headers.location)).searchParams.get('nonce') ?? '';
+    const payload = setCookie.split(';')[0]?.split('.')[3] ?? '';
+    expect(Buffer.from(payload, 'base64url').toString('latin1')).not.toContain(nonce);
+    expect(setCookie).not.toContain('app.test');
+  });
+
+  it('uses a __Host- cookie for an https gateway', async () => {
+    const secure = await startStack(
+      { publicUrl: 'https://gateway.test', cookieSecret: 'A'.repeat(43) },
+      stack.idp,
+    );
+    try {
+      const response = await secure.gateway.inject({ url: '/api/v1/login' });
+      expect(String(response.headers['set-cookie'])).toMatch(
+        /^__Host-zitauth_login_[A-Za-z0-9_-]{12}=[^;]+; Max-Age=600; Path=\/; HttpOnly; SameSite=Lax; Secure$/,
+      );
+    } finally {
+      await secure.close();
+    }
   });
 
   it('gives every login its own state and PKCE challenge', async () => {
@@ -141,7 +165,7 @@ describe('GET /api/v1/callback', () => {
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.headers['referrer-policy']).toBe('no-referrer');
     expect(response.headers['set-cookie']).toMatch(
-      /^zitauth_login=; Max-Age=0; Path=\/api\/v1\/callback/,
+      /^zitauth_login_[A-Za-z0-9_-]{12}=; Max-Age=0; Path=\/api\/v1\/callback/,
     );
     const validated = await stack.gateway.inject({
       url: '/api/v1/validate',
@@ -161,24 +185,92 @@ describe('GET /api/v1/callback', () => {
     );
   });
 
-  it('refuses a replayed callback (state is single use)', async () => {
+  it('refuses a replayed callback, even with the cookie copied back in', async () => {
     const { started, callback: url, response } = await login(stack);
     expect(response.statusCode).toBe(302);
-    expectBadRequest(
-      await callback(stack, url, started.cookie),
-      /unknown, expired or already used/,
-    );
+    // The browser dropped the cookie; the IdP redeems a code only once.
+    expectBadRequest(await callback(stack, url), /not started in this browser/);
+    expectBadRequest(await callback(stack, url, started.cookie), /could not be completed/);
   });
 
-  it('refuses an unknown state', async () => {
+  it('refuses a state the cookie was not sealed for', async () => {
     const started = await startLogin(stack.gateway);
     const url = await submitLogin(started.authorizeUrl, stack.user);
-    const forged = url.replace(/state=[^&]+/, 'state=forged-state');
-    expectBadRequest(
-      await callback(stack, forged, started.cookie),
-      /unknown, expired or already used/,
-    );
+    const state = started.authorizeUrl.searchParams.get('state') ?? '';
+    // Same cookie name (first 12 characters), different state.
+    const forged = url.replace(/state=[^&]+/, `state=${state.slice(0, 12)}${'x'.repeat(31)}`);
+    expectBadRequest(await callback(stack, forged, started.cookie), /invalid or expired/);
   });
+
+  it('refuses a tampered cookie and one sealed by a gateway with another secret', async () => {
+    const started = await startLogin(stack.gateway);
+    const url = await submitLogin(started.authorizeUrl, stack.user);
+    const [name, value = ''] = started.cookie.split('=');
+    const parts = value.split('.');
+    const ciphertext = Buffer.from(parts[3] ?? '', 'base64url');
+    ciphertext[0] = (ciphertext[0] ?? 0) ^ 1;
+    parts[3] = ciphertext.toString('base64url');
+    expectBadRequest(
+      await callback(stack, url, `${name}=${parts.join('.')}`),
+      /invalid or expired/,
+    );
+    const other = await startStack({ cookieSecret: 'B'.repeat(43) }, stack.idp);
+    try {
+      expectBadRequest(await callback(other, url, started.cookie), /invalid or expired/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('lets a replica with the same cookie secret finish a login another one started', async () => {
+    const shared = { cookieSecret: 'C'.repeat(43) };
+    const one = await startStack(shared, stack.idp);
+    // The second replica: same application, same secret.
+    const two = await startStack({ ...shared, login: { clientId: one.clientId } }, stack.idp);
+    try {
+      const started = await startLogin(one.gateway);
+      const url = await submitLogin(started.authorizeUrl, one.user);
+      const response = await callback(two, url, started.cookie);
+      expect(response.statusCode).toBe(302);
+      expect(fragmentOf(String(response.headers.location)).get('access_token')).toBeTruthy();
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it('finishes logins started in parallel tabs of one browser', async () => {
+    const first = await startLogin(
+      stack.gateway,
+      `?return_to=${encodeURIComponent(`${APP_ORIGIN}/one`)}`,
+    );
+    const second = await startLogin(
+      stack.gateway,
+      `?return_to=${encodeURIComponent(`${APP_ORIGIN}/two`)}`,
+    );
+    const jar = `${first.cookie}; ${second.cookie}`;
+    const secondUrl = await submitLogin(second.authorizeUrl, stack.user);
+    const firstUrl = await submitLogin(first.authorizeUrl, stack.user);
+    const two = await callback(stack, secondUrl, jar);
+    const one = await callback(stack, firstUrl, jar);
+    expect(String(two.headers.location)).toMatch(/^http:\/\/app\.test\/two#access_token=/);
+    expect(String(one.headers.location)).toMatch(/^http:\/\/app\.test\/one#access_token=/);
+  });
+
+  it('keeps a login in progress working through a flood of 10,000 /login requests', async () => {
+    const started = await startLogin(stack.gateway);
+    const url = await submitLogin(started.authorizeUrl, stack.user);
+    for (let batch = 0; batch < 100; batch += 1) {
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, () =>
+          stack.gateway.inject({ url: '/api/v1/login', remoteAddress: '198.51.100.7' }),
+        ),
+      );
+      expect(responses.every((response) => response.statusCode === 302)).toBe(true);
+    }
+    const response = await callback(stack, url, started.cookie);
+    expect(response.statusCode).toBe(302);
+    expect(fragmentOf(String(response.headers.location)).get('access_token')).toBeTruthy();
+  }, 120_000);
 
   it.each([
     ['no state', '/api/v1/callback?code=abc'],
@@ -197,16 +289,13 @@ describe('GET /api/v1/callback', () => {
       const started = await startLogin(short.gateway);
       const url = await submitLogin(started.authorizeUrl, stack.user);
       await new Promise((resolve) => setTimeout(resolve, 10));
-      expectBadRequest(
-        await callback(short, url, started.cookie),
-        /unknown, expired or already used/,
-      );
+      expectBadRequest(await callback(short, url, started.cookie), /invalid or expired/);
     } finally {
       await short.close();
     }
   });
 
-  it('refuses a callback opened in another browser (no or another binding cookie)', async () => {
+  it('refuses a callback opened in another browser (no or another login cookie)', async () => {
     const started = await startLogin(stack.gateway);
     const url = await submitLogin(started.authorizeUrl, stack.user);
     expectBadRequest(await callback(stack, url), /not started in this browser/);

@@ -21,6 +21,7 @@ const VARIABLES: Record<string, string> = {
   'm2m.clients': 'GATEWAY_M2M_CLIENTS',
   publicUrl: 'GATEWAY_PUBLIC_URL',
   allowedOrigins: 'GATEWAY_ALLOWED_ORIGINS',
+  cookieSecret: 'GATEWAY_COOKIE_SECRET',
 };
 
 function loadEnv(): Env {

@@ -5,25 +5,31 @@
  *   GET /callback?code&state      302 to the app with `#access_token=…` in the fragment
  *   GET /logout[?return_to=URL]   302 to the IdP's end-session endpoint
  *
- * Differences from the seed, each closing a hole: the PKCE verifier and nonce stay on the
- * gateway; `state` is single-use, expires and is bound to the browser by a cookie; the
- * ID token is verified (signature, iss, aud, nonce); and the token is only ever sent to
- * an allowed origin. The fragment keeps the token out of server logs and `Referer`.
+ * Differences from the seed, each closing a hole: the PKCE verifier and nonce never reach
+ * page script (they travel sealed in an HttpOnly cookie, which also binds the login to
+ * the browser that started it, and expires); the ID token is verified (signature, iss,
+ * aud, nonce); and the browser only ever returns to an allowed page. What happens after
+ * a successful code exchange is one step, `handOff`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { API_PREFIX } from '../context.js';
 import {
-  BINDING_COOKIE,
-  bindingCookie,
-  bindingMatches,
-  clearBindingCookie,
-  createBinding,
+  clearLoginCookie,
+  deriveKey,
+  loginCookie,
+  loginCookieName,
   readCookie,
+  type CookieScope,
 } from '../cookies.js';
 import { badRequest, idpUnavailable, type GatewayError } from '../http-errors.js';
-import { createLoginFlow, LoginFlowError, type LoginFlow } from '../login-flow.js';
-import { createLoginStateStore, type LoginStateStore } from '../login-state.js';
+import {
+  createLoginFlow,
+  LoginFlowError,
+  type LoginFlow,
+  type LoginResult,
+} from '../login-flow.js';
+import { createLoginSealer, type LoginSealer, type PendingLogin } from '../login-state.js';
 import { resolveReturnTo } from '../origins.js';
 import { rateLimitHook } from '../rate-limit-hook.js';
 import { rawQuery, singleParam } from '../request-values.js';
@@ -56,12 +62,19 @@ function unavailable(request: FastifyRequest, error: unknown): GatewayError {
   return idpUnavailable();
 }
 
-/** Everything the three handlers share. */
-interface LoginDeps {
+/** Everything the handlers share. */
+export interface LoginDeps {
   ctx: GatewayContext;
   flow: LoginFlow | undefined;
-  states: LoginStateStore;
-  cookiePath: string;
+  sealer: LoginSealer;
+  cookies: CookieScope;
+}
+
+/** A login whose code was redeemed and whose ID token was verified. */
+export interface CompletedLogin {
+  result: LoginResult;
+  /** The allowed page the login was started for. */
+  returnTo: string;
 }
 
 function requireFlow(deps: LoginDeps): LoginFlow {
@@ -72,22 +85,44 @@ function requireFlow(deps: LoginDeps): LoginFlow {
 async function startLogin(deps: LoginDeps, request: FastifyRequest, reply: FastifyReply) {
   const flow = requireFlow(deps);
   const returnTo = returnTarget(request, deps.ctx);
-  const secrets = flow.secrets();
-  const binding = createBinding();
-  const state = deps.states.begin({ ...secrets, bindingHash: binding.hash, returnTo });
+  const state = deps.sealer.newState();
+  const login: PendingLogin = { state, returnTo, ...flow.secrets() };
   let url: URL;
   try {
-    url = await flow.authorizationUrl(state, secrets);
+    url = await flow.authorizationUrl(state, login);
   } catch (error) {
-    deps.states.take(state);
     throw unavailable(request, error);
   }
-  const { secureCookies, login } = deps.ctx.config;
-  const ttl = login?.stateTtlMs ?? 600_000;
+  const sealed = await deps.sealer.seal(login);
   return reply
     .header('cache-control', 'no-store')
-    .header('set-cookie', bindingCookie(binding.value, deps.cookiePath, ttl, secureCookies))
+    .header('set-cookie', loginCookie(state, sealed, deps.sealer.ttlMs, deps.cookies))
     .redirect(url.href, 302);
+}
+
+/** The pending login this browser holds for the callback's `state`. */
+async function pendingLogin(deps: LoginDeps, request: FastifyRequest, state: string) {
+  const sealed = readCookie(request.headers.cookie, loginCookieName(state, deps.cookies));
+  if (sealed === undefined || sealed === '') {
+    throw badRequest('The login was not started in this browser, or it expired');
+  }
+  const login = await deps.sealer.open(sealed, state);
+  if (login === undefined) throw badRequest('The login state is invalid or expired');
+  return login;
+}
+
+/**
+ * What the browser gets after a successful login: the access token in the fragment of
+ * the return page (the fragment keeps it out of server logs and `Referer`).
+ */
+function handOff(_deps: LoginDeps, reply: FastifyReply, login: CompletedLogin) {
+  const { result } = login;
+  const fragment = new URLSearchParams({ access_token: result.accessToken, token_type: 'Bearer' });
+  if (result.expiresIn !== undefined) fragment.set('expires_in', String(result.expiresIn));
+  return reply
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .redirect(`${login.returnTo}#${fragment.toString()}`, 302);
 }
 
 async function finishLogin(deps: LoginDeps, request: FastifyRequest, reply: FastifyReply) {
@@ -95,12 +130,9 @@ async function finishLogin(deps: LoginDeps, request: FastifyRequest, reply: Fast
   const query = rawQuery(request);
   const state = singleParam(query, 'state');
   if (typeof state !== 'string' || state === '') throw badRequest('state is missing');
-  const login = deps.states.take(state);
-  if (login === undefined) throw badRequest('The login state is unknown, expired or already used');
-  reply.header('set-cookie', clearBindingCookie(deps.cookiePath, deps.ctx.config.secureCookies));
-  if (!bindingMatches(readCookie(request.headers.cookie, BINDING_COOKIE), login.bindingHash)) {
-    throw badRequest('The login was not started in this browser');
-  }
+  // Whatever happens next, this login is over: its cookie goes.
+  reply.header('set-cookie', clearLoginCookie(state, deps.cookies));
+  const login = await pendingLogin(deps, request, state);
   let result;
   try {
     result = await flow.complete(query, state, login);
@@ -111,12 +143,7 @@ async function finishLogin(deps: LoginDeps, request: FastifyRequest, reply: Fast
     }
     throw unavailable(request, error);
   }
-  const fragment = new URLSearchParams({ access_token: result.accessToken, token_type: 'Bearer' });
-  if (result.expiresIn !== undefined) fragment.set('expires_in', String(result.expiresIn));
-  return reply
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .redirect(`${login.returnTo}#${fragment.toString()}`, 302);
+  return handOff(deps, reply, { result, returnTo: login.returnTo });
 }
 
 async function logout(deps: LoginDeps, request: FastifyRequest, reply: FastifyReply) {
@@ -131,29 +158,37 @@ async function logout(deps: LoginDeps, request: FastifyRequest, reply: FastifyRe
   return reply.header('cache-control', 'no-store').redirect(url?.href ?? returnTo, 302);
 }
 
+function buildFlow(ctx: GatewayContext): LoginFlow | undefined {
+  const { config } = ctx;
+  if (config.login === undefined) return undefined;
+  return createLoginFlow({
+    discovery: ctx.discovery,
+    clientId: config.login.clientId,
+    clientSecret: config.login.clientSecret,
+    redirectUri: `${config.publicUrl}${API_PREFIX}/callback`,
+    scope: loginScope(ctx),
+    timeoutMs: config.timeoutMs,
+    fetch: config.fetch,
+  });
+}
+
 /** Registers `/login`, `/callback` and `/logout` (under the API prefix). */
 export function loginRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const { config } = ctx;
-  const cookiePath = `${new URL(config.publicUrl).pathname.replace(/\/$/, '')}${API_PREFIX}/callback`;
-  const flow =
-    config.login === undefined
-      ? undefined
-      : createLoginFlow({
-          discovery: ctx.discovery,
-          clientId: config.login.clientId,
-          clientSecret: config.login.clientSecret,
-          redirectUri: `${config.publicUrl}${API_PREFIX}/callback`,
-          scope: loginScope(ctx),
-          timeoutMs: config.timeoutMs,
-          fetch: config.fetch,
-        });
-  const states = createLoginStateStore({
+  if (config.login !== undefined && config.cookieKeyIsEphemeral) {
+    app.log.warn(
+      'no cookie secret is set: logins are sealed with a key of this process only, so they fail across replicas and restarts',
+    );
+  }
+  const sealer = createLoginSealer({
+    key: deriveKey(config.cookieKey, 'login-state'),
     ...(config.login?.stateTtlMs === undefined ? {} : { ttlMs: config.login.stateTtlMs }),
-    ...(config.login?.maxPendingLogins === undefined
-      ? {}
-      : { maxEntries: config.login.maxPendingLogins }),
   });
-  const deps: LoginDeps = { ctx, flow, states, cookiePath };
+  const cookies: CookieScope = {
+    secure: config.secureCookies,
+    callbackPath: `${new URL(config.publicUrl).pathname.replace(/\/$/, '')}${API_PREFIX}/callback`,
+  };
+  const deps: LoginDeps = { ctx, flow: buildFlow(ctx), sealer, cookies };
   const limit = rateLimitHook({
     store: ctx.store,
     name: 'login',
