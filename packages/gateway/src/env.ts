@@ -8,7 +8,7 @@
 import { isLoopbackHost, type IntrospectionAuth } from '@zitauth/core';
 import { COOKIE_SECRET_HINT, parseCookieSecret } from './cookies.js';
 import { parseM2mClients, type M2mClient } from './m2m-clients.js';
-import type { GatewayOptions } from './options.js';
+import { isProxyAddress, TRUST_PROXY_HINT, type GatewayOptions } from './options.js';
 import { parseOrigin } from './origins.js';
 
 /** Environment variables, as `process.env` holds them. */
@@ -180,7 +180,14 @@ function readZitadel(env: Env, m2mClients: M2mClient[] | undefined): EnvConfig['
     ...(introspection === undefined ? {} : { introspection }),
     ...(keyFile === undefined || m2mClients === undefined
       ? {}
-      : { m2m: { keyFile, clients: m2mClients } }),
+      : {
+          m2m: {
+            keyFile,
+            clients: m2mClients,
+            maxFailures: readInteger(env, 'GATEWAY_M2M_MAX_FAILURES', 10, 1, 1_000_000),
+            lockoutMs: readInteger(env, 'GATEWAY_M2M_LOCKOUT_SECONDS', 900, 1, 86_400) * 1000,
+          },
+        }),
   };
 }
 
@@ -228,13 +235,19 @@ function readPublicUrl(env: Env, host: string, port: number): string {
 function readTrustProxy(env: Env): GatewayOptions['trustProxy'] {
   const value = read(env, 'GATEWAY_TRUST_PROXY');
   if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  if (/^\d{1,2}$/.test(value)) return Number(value);
-  const list = value.split(',').map((entry) => entry.trim());
-  if (list.some((entry) => !/^[0-9a-fA-F.:/]+$/.test(entry))) {
+  if (value === 'true') {
     throw new EnvConfigError(
       'GATEWAY_TRUST_PROXY',
-      'must be true, false, a hop count, or proxy addresses/CIDRs separated by commas',
+      `true would let any client choose its address through X-Forwarded-For (and escape every rate limit); ${TRUST_PROXY_HINT}`,
+    );
+  }
+  if (/^\d{1,2}$/.test(value) && Number(value) <= 20) return Number(value);
+  const list = value.split(',').map((entry) => entry.trim());
+  const wrong = list.find((entry) => !isProxyAddress(entry));
+  if (wrong !== undefined) {
+    throw new EnvConfigError(
+      'GATEWAY_TRUST_PROXY',
+      `"${wrong.slice(0, 50)}" is not an address or CIDR; ${TRUST_PROXY_HINT}`,
     );
   }
   return list;

@@ -50,13 +50,16 @@ function renderErrors(): (
   };
 }
 
-/** Fastify's `trustProxy`; a hop count becomes the function its types describe. */
+/**
+ * Fastify's `trustProxy`. A hop count becomes a function trusting that many hops from
+ * the gateway (proxy-addr walks `X-Forwarded-For` from the right), so the left-most
+ * entries, which the client wrote, are never taken as its address.
+ */
 function trustProxy(
   value: ResolvedOptions['trustProxy'],
-): boolean | string | string[] | ((address: string, hop: number) => boolean) {
+): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof value === 'number') return (_address, hop) => hop < value;
-  if (Array.isArray(value)) return [...(value as readonly string[])];
-  return (value as boolean | string | undefined) ?? false;
+  return value === false ? false : [...value];
 }
 
 function buildContext(config: ResolvedOptions, store: GatewayStore): GatewayContext {

@@ -4,6 +4,10 @@
  * secret, sent with HTTP Basic (RFC 6749 §2.3.1). The gateway only keeps the SHA-256 of
  * each secret, so its configuration is not itself a credential, and compares digests in
  * constant time, also for unknown ids, so timing tells nothing about which ids exist.
+ *
+ * Secrets must be strong (see `isStrongSecret`). A hash cannot show how strong its secret
+ * is, so start-up refuses only hashes of well-known weak values, and a weak secret that
+ * matches its hash is refused when it is presented (the operator is told which client).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -23,6 +27,26 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
+/** What a secret needs: length, variety and an estimated 128 bits (length × log2 of the classes used). */
+export const SECRET_RULE =
+  'at least 24 characters, 8 of them different, and about 128 bits (e.g. openssl rand -base64 32)';
+
+/** Whether `secret` meets {@link SECRET_RULE}. */
+export function isStrongSecret(secret: string): boolean {
+  const characters = [...secret];
+  if (characters.length < 24 || new Set(characters).size < 8) return false;
+  let pool = 0;
+  if (/[a-z]/.test(secret)) pool += 26;
+  if (/[A-Z]/.test(secret)) pool += 26;
+  if (/[0-9]/.test(secret)) pool += 10;
+  if (/[^a-zA-Z0-9]/.test(secret)) pool += 33;
+  return characters.length * Math.log2(pool) >= 128;
+}
+
+/** Values people put in configuration by mistake; their hashes are refused at start-up. */
+const WEAK_SECRETS = ['', 'secret', 'password', 'changeme', 'change-me', 'test', 'demo', 'admin'];
+const WEAK_HASHES = new Set(WEAK_SECRETS.map(hashSecret));
+
 /** Checks one client entry; throws a `TypeError` naming what is wrong (never the hash). */
 export function checkM2mClient(client: M2mClient): M2mClient {
   if (typeof client.id !== 'string' || !CLIENT_ID.test(client.id)) {
@@ -31,6 +55,11 @@ export function checkM2mClient(client: M2mClient): M2mClient {
   const digest = typeof client.secretSha256 === 'string' ? client.secretSha256.toLowerCase() : '';
   if (!SHA256_HEX.test(digest)) {
     throw new TypeError(`the secret hash of M2M client "${client.id}" must be 64 hex digits`);
+  }
+  if (WEAK_HASHES.has(digest) || digest === hashSecret(client.id)) {
+    throw new TypeError(
+      `the secret of M2M client "${client.id}" is a well-known weak value; use one with ${SECRET_RULE}`,
+    );
   }
   return { id: client.id, secretSha256: digest };
 }
@@ -72,10 +101,18 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
+/**
+ * The verdict on an `Authorization` header: `accepted` (right secret), `refused` with the
+ * id when a configured client sent a wrong secret (it counts towards its lockout), or
+ * `refused` without one (no or unreadable credentials, unknown id).
+ */
+export type M2mAuthResult =
+  { kind: 'accepted'; id: string; weak: boolean } | { kind: 'refused'; id?: string };
+
 /** Builds the check of an `Authorization` header against the allowed clients. */
 export function createM2mAuthenticator(
   clients: readonly M2mClient[],
-): (authorization: string | undefined) => string | undefined {
+): (authorization: string | undefined) => M2mAuthResult {
   const byId = new Map(
     clients.map((client) => [client.id, Buffer.from(client.secretSha256, 'hex')]),
   );
@@ -83,10 +120,12 @@ export function createM2mAuthenticator(
   const decoy = Buffer.alloc(32);
   return (authorization) => {
     const credentials = basicCredentials(authorization);
-    if (credentials === undefined) return undefined;
+    if (credentials === undefined) return { kind: 'refused' };
     const expected = byId.get(credentials.id);
     const actual = createHash('sha256').update(credentials.secret, 'utf8').digest();
     const same = timingSafeEqual(actual, expected ?? decoy);
-    return same && expected !== undefined ? credentials.id : undefined;
+    if (expected === undefined) return { kind: 'refused' };
+    if (!same) return { kind: 'refused', id: credentials.id };
+    return { kind: 'accepted', id: credentials.id, weak: !isStrongSecret(credentials.secret) };
   };
 }

@@ -7,6 +7,7 @@
 import type { FetchLike, IntrospectionAuth, KeyFileInput } from '@zitauth/core';
 import type { LogOptions } from './logging.js';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { COOKIE_SECRET_HINT, parseCookieSecret } from './cookies.js';
 import { checkM2mClient, type M2mClient } from './m2m-clients.js';
 import { parseOrigin } from './origins.js';
@@ -33,6 +34,13 @@ export interface M2mOptions {
   keyFile: KeyFileInput;
   /** The services allowed to ask, with the SHA-256 of their secrets. At least one. */
   clients: readonly M2mClient[];
+  /**
+   * Wrong secrets a client may send before it is locked out, counted across replicas
+   * when the store is Redis. @default 10
+   */
+  maxFailures?: number | undefined;
+  /** How long the failures are counted and a locked-out client waits, in milliseconds. @default 900000 */
+  lockoutMs?: number | undefined;
 }
 
 /** Abuse limits per client address and fixed window. */
@@ -77,8 +85,13 @@ export interface GatewayOptions {
   redis?: RedisStoreOptions | undefined;
   /** A store of your own instead (its owner closes it); excludes `redis`. @default in memory */
   store?: GatewayStore | undefined;
-  /** Fastify's `trustProxy`: whose `X-Forwarded-For` sets the client address. @default false */
-  trustProxy?: boolean | number | string | readonly string[] | undefined;
+  /**
+   * Whose `X-Forwarded-For` sets the client address (rate limits, logs): the number of
+   * proxies in front of the gateway, or their addresses/CIDRs (also `loopback`,
+   * `linklocal`, `uniquelocal`). `true` is refused: it would let every client pick its
+   * address. @default false
+   */
+  trustProxy?: false | number | string | readonly string[] | undefined;
   /** Logging; `false` turns it off. @default { level: 'info' } */
   logger?: LogOptions | false | undefined;
   /** Time limit of each IdP call, in milliseconds. @default 5000 */
@@ -108,6 +121,7 @@ export interface ResolvedOptions extends GatewayOptions {
   timeoutMs: number;
   readinessCacheMs: number;
   rateLimit: Required<{ [K in keyof RateLimitOptions]: number }>;
+  trustProxy: false | number | string[];
   /** The cookie secret's bytes (random when none was given over http). */
   cookieKey: Uint8Array;
   /** True when `cookieKey` was made up for this process. */
@@ -175,6 +189,8 @@ function checkM2m(m2m: M2mOptions | undefined): void {
       throw new GatewayConfigError('m2m.clients', (error as Error).message);
     }
   }
+  positive(m2m.maxFailures, 'm2m.maxFailures', 10);
+  positive(m2m.lockoutMs, 'm2m.lockoutMs', 900_000);
 }
 
 function resolveCookieKey(
@@ -199,6 +215,49 @@ function resolveCookieKey(
   } catch (error) {
     throw new GatewayConfigError('cookieSecret', (error as Error).message);
   }
+}
+
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR or one of proxy-addr's range names; false otherwise. */
+export function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', bits, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
+
+/** What to say when `trustProxy` is wrong. */
+export const TRUST_PROXY_HINT =
+  'set the number of proxies in front of the gateway (e.g. 1) or their addresses/CIDRs separated by commas (e.g. 10.0.0.0/8,127.0.0.1)';
+
+function resolveTrustProxy(value: unknown): false | number | string[] {
+  if (value === undefined || value === false) return false;
+  if (value === true) {
+    throw new GatewayConfigError(
+      'trustProxy',
+      `true would let any client choose its address through X-Forwarded-For; ${TRUST_PROXY_HINT}`,
+    );
+  }
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0 || value > 20) {
+      throw new GatewayConfigError('trustProxy', `a hop count must be a whole number from 0 to 20`);
+    }
+    return value === 0 ? false : value;
+  }
+  const list = typeof value === 'string' ? value.split(',') : (value as readonly string[]);
+  if (!Array.isArray(list)) throw new GatewayConfigError('trustProxy', TRUST_PROXY_HINT);
+  const entries = list.map((entry) => String(entry).trim());
+  const wrong = entries.find((entry) => !isProxyAddress(entry));
+  if (wrong !== undefined) {
+    throw new GatewayConfigError(
+      'trustProxy',
+      `"${wrong.slice(0, 50)}" is not an address or CIDR; ${TRUST_PROXY_HINT}`,
+    );
+  }
+  return entries;
 }
 
 /** Checks the options and fills in defaults; throws `GatewayConfigError`. */
@@ -226,6 +285,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     publicUrl,
     allowedOrigins,
     secureCookies,
+    trustProxy: resolveTrustProxy(options.trustProxy),
     // Over https the gateway is deployed, and a per-process key would break every login
     // that reaches another replica or outlives a restart.
     ...resolveCookieKey(options.cookieSecret, secureCookies && options.login !== undefined),

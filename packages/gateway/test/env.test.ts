@@ -47,11 +47,13 @@ describe('readEnvConfig', () => {
       ZITADEL_API_CLIENT_SECRET: 'secret',
       ZITADEL_SERVICE_KEY_FILE: './service.json',
       GATEWAY_M2M_CLIENTS: `billing:${HASH}`,
+      GATEWAY_M2M_MAX_FAILURES: '5',
+      GATEWAY_M2M_LOCKOUT_SECONDS: '60',
       GATEWAY_ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:3001',
       GATEWAY_PUBLIC_URL: 'https://auth.example.com/',
       GATEWAY_HOST: '0.0.0.0',
       GATEWAY_PORT: '9000',
-      GATEWAY_TRUST_PROXY: '10.0.0.0/8,127.0.0.1',
+      GATEWAY_TRUST_PROXY: '10.0.0.0/8,127.0.0.1, fd00::/8',
       GATEWAY_RATE_LIMIT_LOGIN: '5',
       GATEWAY_LOG_LEVEL: 'warn',
     });
@@ -60,12 +62,17 @@ describe('readEnvConfig', () => {
       projectId: '123',
       login: { clientId: 'web@acme' },
       introspection: { clientId: 'api@acme', clientSecret: 'secret' },
-      m2m: { keyFile: './service.json', clients: [{ id: 'billing', secretSha256: HASH }] },
+      m2m: {
+        keyFile: './service.json',
+        clients: [{ id: 'billing', secretSha256: HASH }],
+        maxFailures: 5,
+        lockoutMs: 60_000,
+      },
     });
     expect(config.common).toMatchObject({
       publicUrl: 'https://auth.example.com',
       allowedOrigins: ['https://app.example.com', 'http://localhost:3001'],
-      trustProxy: ['10.0.0.0/8', '127.0.0.1'],
+      trustProxy: ['10.0.0.0/8', '127.0.0.1', 'fd00::/8'],
       rateLimit: { login: 5, token: 60 },
       logger: { level: 'warn' },
       cookieSecret: SECRET,
@@ -126,6 +133,13 @@ describe('readEnvConfig', () => {
     ['ZITADEL_PROJECT_ID', { ZITADEL_ISSUER: 'https://a.test' }, /required with ZITADEL_ISSUER/],
     ['GATEWAY_REDIS_URL', { GATEWAY_REDIS_URL: 'redis.internal:6379' }, /redis:\/\//],
     [
+      'GATEWAY_TRUST_PROXY',
+      { GATEWAY_TRUST_PROXY: 'true' },
+      /choose its address.*number of proxies in front of the gateway \(e\.g\. 1\)/,
+    ],
+    ['GATEWAY_TRUST_PROXY', { GATEWAY_TRUST_PROXY: '10.0.0.0/33' }, /"10.0.0.0\/33" is not/],
+    ['GATEWAY_TRUST_PROXY', { GATEWAY_TRUST_PROXY: 'proxy.internal' }, /is not an address/],
+    [
       'GATEWAY_COOKIE_SECRET',
       { ...ZITADEL, ZITADEL_CLIENT_ID: 'web', GATEWAY_ALLOWED_ORIGINS: 'https://a.test' },
       /required with ZITADEL_CLIENT_ID.*openssl rand -base64 32/,
@@ -174,7 +188,7 @@ describe('readEnvConfig', () => {
     ['GATEWAY_PORT', { GATEWAY_PORT: '70000' }, /0 to 65535/],
     ['GATEWAY_PORT', { GATEWAY_PORT: 'eighty' }, /whole number/],
     ['GATEWAY_PUBLIC_URL', { GATEWAY_PUBLIC_URL: 'auth.example.com' }, /http\(s\) URL/],
-    ['GATEWAY_TRUST_PROXY', { GATEWAY_TRUST_PROXY: 'yes please' }, /hop count/],
+    ['GATEWAY_TRUST_PROXY', { GATEWAY_TRUST_PROXY: 'yes please' }, /number of proxies in front/],
     ['GATEWAY_RATE_LIMIT_TOKEN', { GATEWAY_RATE_LIMIT_TOKEN: '0' }, /from 1/],
     ['GATEWAY_LOG_LEVEL', { GATEWAY_LOG_LEVEL: 'loud' }, /one of/],
   ])('names %s when it is wrong (%j)', (variable, env, message) => {

@@ -49,6 +49,20 @@ describe('createGateway', () => {
     ],
     ['timeoutMs', { timeoutMs: 0 }, /greater than 0/],
     ['rateLimit.login', { rateLimit: { login: -1 } }, /greater than 0/],
+    [
+      'trustProxy',
+      { trustProxy: true as unknown as false },
+      /choose its address.*number of proxies/,
+    ],
+    ['trustProxy', { trustProxy: ['10.0.0.0/8', 'example.com'] }, /"example.com" is not/],
+    ['trustProxy', { trustProxy: 1.5 }, /whole number/],
+    [
+      'cookieSecret',
+      { publicUrl: 'https://gateway.test', login: { clientId: 'web' } },
+      /required for an https gateway; generate one with: openssl rand -base64 32/,
+    ],
+    ['cookieSecret', { cookieSecret: 'too-short' }, /at least 32 random bytes/],
+    ['store', { redis: { url: 'redis://127.0.0.1:1' }, store: {} as never }, /not both/],
   ])('refuses a bad %s at build time', async (option, overrides, message) => {
     const error = await createGateway({ ...base, ...overrides }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(GatewayConfigError);
@@ -94,6 +108,31 @@ describe('createGateway', () => {
       expect((await from('203.0.113.1')).statusCode).toBe(400);
       expect((await from('203.0.113.1')).statusCode).toBe(429);
       expect((await from('203.0.113.2')).statusCode).toBe(400);
+      // A client's own X-Forwarded-For entries sit left of what the proxy appended.
+      expect((await from('198.51.100.1, 203.0.113.1')).statusCode).toBe(429);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('trusts X-Forwarded-For only from listed proxy addresses', async () => {
+    const gateway = await createGateway({
+      ...base,
+      trustProxy: ['10.0.0.0/8'],
+      rateLimit: { login: 1, windowMs: LONG_WINDOW_MS },
+    });
+    try {
+      const from = (remoteAddress: string, forwarded: string) =>
+        gateway.inject({
+          url: '/api/v1/login',
+          remoteAddress,
+          headers: { 'x-forwarded-for': forwarded },
+        });
+      expect((await from('10.1.2.3', '203.0.113.7')).statusCode).toBe(400);
+      expect((await from('10.9.9.9', '203.0.113.7')).statusCode).toBe(429);
+      // Not a listed proxy: its header is ignored, its own address counts.
+      expect((await from('192.0.2.1', '203.0.113.99')).statusCode).toBe(400);
+      expect((await from('192.0.2.1', '203.0.113.100')).statusCode).toBe(429);
     } finally {
       await gateway.close();
     }

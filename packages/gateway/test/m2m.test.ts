@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '@zitauth/gateway';
 import { startTestIdp } from '@zitauth/testing';
+import { startRedisServer } from '../../redis/test/redis-server.js';
 import { basic, LONG_WINDOW_MS, M2M_ID, M2M_SECRET, startStack, type Stack } from './helpers.js';
 
 let stack: Stack;
@@ -94,7 +95,7 @@ describe('POST /api/v1/m2m/token', () => {
   });
 
   it('percent-decodes the id and secret (RFC 6749 §2.3.1)', async () => {
-    const secret = 'p@ss:w%rd';
+    const secret = 'p@ss:w%rd, and then 24 more characters';
     const encoded = await startStack(
       {
         m2m: {
@@ -171,6 +172,74 @@ describe('POST /api/v1/m2m/token', () => {
       expect(codes).toEqual([401, 401, 429]);
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe('lockout after wrong secrets', () => {
+  const lockoutOptions = (target: Stack, maxFailures: number) => ({
+    m2m: {
+      keyFile: target.idp.createServiceUser({ userName: `locked-${maxFailures}-${Math.random()}` })
+        .keyFile,
+      clients: [{ id: M2M_ID, secretSha256: hashSecret(M2M_SECRET) }],
+      maxFailures,
+      lockoutMs: 60_000,
+    },
+  });
+
+  it('locks a client out after maxFailures wrong secrets, even for the right one', async () => {
+    const locked = await startStack(lockoutOptions(stack, 3), stack.idp);
+    try {
+      const codes = [];
+      for (let i = 0; i < 3; i += 1)
+        codes.push((await token(locked, basic(M2M_ID, `guess ${i}`))).statusCode);
+      expect(codes).toEqual([401, 401, 401]);
+      const refused = await token(locked, basic(M2M_ID, M2M_SECRET));
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toBe('60');
+      expect(refused.json()).toMatchObject({ error: 'locked_out' });
+      expect(locked.logs.join('')).toContain('M2M client locked out after wrong secrets');
+      // Unknown ids and other clients are not affected.
+      expect((await token(locked, basic('nobody', 'x'))).statusCode).toBe(401);
+    } finally {
+      await locked.close();
+    }
+  });
+
+  it('counts failures across replicas sharing Redis', async () => {
+    const redis = await startRedisServer();
+    const shared = { redis: { url: redis.url, connectTimeoutMs: 10_000 } };
+    const base = lockoutOptions(stack, 4);
+    const one = await startStack({ ...base, ...shared }, stack.idp);
+    const two = await startStack({ ...base, ...shared }, stack.idp);
+    try {
+      for (let i = 0; i < 4; i += 1) {
+        const replica = i % 2 === 0 ? one : two;
+        expect((await token(replica, basic(M2M_ID, `guess ${i}`))).statusCode).toBe(401);
+      }
+      expect((await token(one, basic(M2M_ID, M2M_SECRET))).statusCode).toBe(429);
+      expect((await token(two, basic(M2M_ID, M2M_SECRET))).statusCode).toBe(429);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+      await redis.stop();
+    }
+  });
+
+  it('refuses a weak secret that matches its hash and tells the operator which client', async () => {
+    const weak = await startStack(
+      {
+        m2m: {
+          keyFile: stack.idp.createServiceUser({ userName: 'weak-caller' }).keyFile,
+          clients: [{ id: 'reports', secretSha256: hashSecret('reports2024') }],
+        },
+      },
+      stack.idp,
+    );
+    try {
+      expect((await token(weak, basic('reports', 'reports2024'))).statusCode).toBe(401);
+      expect(weak.logs.join('')).toMatch(/"client":"reports".*secret is too weak/);
+    } finally {
+      await weak.close();
     }
   });
 });
