@@ -12,12 +12,12 @@ import { createGateway } from '@zitauth/gateway';
 import { startTestIdp, type TestIdp, type User } from '@zitauth/testing';
 import { freePort, requireExecutable, startNginx, type Nginx } from './support.js';
 
-/** The auth subrequest locations: one plain, one demanding the `editor` role. */
-function authLocation(name: string, gateway: string, role: string | undefined): string {
+/** An auth subrequest location: plain, demanding a role, or a role in one organisation. */
+function authLocation(name: string, gateway: string, query = ''): string {
   return `
     location = ${name} {
       internal;
-      proxy_pass ${gateway}/api/v1/validate${role === undefined ? '' : `?role=${role}`};
+      proxy_pass ${gateway}/api/v1/validate${query};
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-URI $request_uri;
@@ -32,10 +32,10 @@ function protectedLocation(prefix: string, auth: string, api: string): string {
       auth_request ${auth};
       auth_request_set $auth_subject $upstream_http_x_auth_subject;
       auth_request_set $auth_roles $upstream_http_x_auth_roles;
-      auth_request_set $auth_org $upstream_http_x_auth_org_id;
+      auth_request_set $auth_home_org $upstream_http_x_auth_home_org_id;
       proxy_set_header X-Auth-Subject $auth_subject;
       proxy_set_header X-Auth-Roles $auth_roles;
-      proxy_set_header X-Auth-Org-Id $auth_org;
+      proxy_set_header X-Auth-Home-Org-Id $auth_home_org;
       proxy_pass ${api};
     }`;
 }
@@ -60,7 +60,7 @@ async function startEchoApi(): Promise<{ server: Server; url: string }> {
         path: req.url ?? '',
         subject: req.headers['x-auth-subject'] as string | undefined,
         roles: req.headers['x-auth-roles'] as string | undefined,
-        org: req.headers['x-auth-org-id'] as string | undefined,
+        org: req.headers['x-auth-home-org-id'] as string | undefined,
         body,
       };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(echo));
@@ -77,6 +77,9 @@ let nginx: Nginx;
 let ada: User;
 let editorToken: string;
 let readerToken: string;
+/** Admin in the Beta organisation only, though a member of the default one. */
+let betaAdminToken: string;
+let beta: string;
 
 beforeAll(async () => {
   requireExecutable('nginx', ['-v'], 'apt-get install -y nginx');
@@ -84,11 +87,17 @@ beforeAll(async () => {
   const introspector = idp.createApiApp({ auth: 'basic' });
   ada = idp.createUser({ userName: 'ada', roles: ['editor'] });
   const bob = idp.createUser({ userName: 'bob', roles: ['reader'] });
-  // The gateway's login scope: ZITADEL names the organisation (X-Auth-Org-Id) only for
+  // The gateway's login scope: ZITADEL names the home organisation (X-Auth-Home-Org-Id) only for
   // urn:zitadel:iam:user:resourceowner.
   const scope = 'openid profile email urn:zitadel:iam:user:resourceowner';
   editorToken = await idp.mintAccessToken({ subject: ada.id, scope });
   readerToken = await idp.mintAccessToken({ subject: bob.id, scope });
+  beta = idp.createOrg({ name: 'Beta', primaryDomain: 'beta.localhost' }).id;
+  const carol = idp.createUser({
+    userName: 'carol',
+    roles: { admin: { [beta]: 'beta.localhost' } },
+  });
+  betaAdminToken = await idp.mintAccessToken({ subject: carol.id, scope });
   gateway = await createGateway({
     issuer: idp.issuer,
     projectId: idp.defaultProject.id,
@@ -105,10 +114,14 @@ beforeAll(async () => {
     () => `
   server {
     listen 127.0.0.1:${port};
-    ${authLocation('/_auth', gatewayUrl, undefined)}
-    ${authLocation('/_auth_editor', gatewayUrl, 'editor')}
+    ${authLocation('/_auth', gatewayUrl)}
+    ${authLocation('/_auth_editor', gatewayUrl, '?role=editor')}
+    ${authLocation('/_auth_home_admin', gatewayUrl, `?role=admin&org=${idp.defaultOrg.id}`)}
+    ${authLocation('/_auth_beta_admin', gatewayUrl, `?role=admin&org=${beta}`)}
     ${protectedLocation('/api/', '/_auth', api.url)}
     ${protectedLocation('/admin/', '/_auth_editor', api.url)}
+    ${protectedLocation('/home-admin/', '/_auth_home_admin', api.url)}
+    ${protectedLocation('/beta-admin/', '/_auth_beta_admin', api.url)}
   }`,
   );
 }, 30_000);
@@ -138,15 +151,27 @@ describe('nginx auth_request with the gateway', () => {
     expect((await call('/api/quote', bearer(expired))).status).toBe(401);
   });
 
-  it('passes a valid caller with X-Auth-Subject, roles and organisation', async () => {
+  it('passes a valid caller with X-Auth-Subject, roles with their organisation, home organisation', async () => {
     const response = await call('/api/quote?x=1', bearer(editorToken));
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
       path: '/api/quote?x=1',
       subject: ada.id,
-      roles: 'editor',
+      roles: `editor@${idp.defaultOrg.id}`,
       org: idp.defaultOrg.id,
     });
+  });
+
+  it('grants an organisation-scoped location only for a role held in that organisation', async () => {
+    // Carol's home is the default organisation, but she is admin only in Beta.
+    expect((await call('/home-admin/users', bearer(betaAdminToken))).status).toBe(403);
+    const allowed = await call('/beta-admin/users', bearer(betaAdminToken));
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toMatchObject({
+      roles: `admin@${beta}`,
+      org: idp.defaultOrg.id,
+    });
+    expect((await call('/beta-admin/users', bearer(editorToken))).status).toBe(403);
   });
 
   it('overwrites an X-Auth-Subject the client sends itself', async () => {

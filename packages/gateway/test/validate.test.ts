@@ -9,6 +9,10 @@ import { APP_ORIGIN, startStack, type Stack } from './helpers.js';
 let stack: Stack;
 let editor: string;
 let reader: string;
+/** Carol belongs to the default organisation but is admin only in Beta. */
+let carol: string;
+let homeOrg: string;
+let beta: string;
 beforeAll(async () => {
   stack = await startStack();
   // The scope the gateway's login asks for: ZITADEL names the organisation only then.
@@ -16,6 +20,14 @@ beforeAll(async () => {
   editor = await stack.idp.mintAccessToken({ subject: stack.user.id, scope });
   const bob = stack.idp.createUser({ userName: 'bob', roles: ['reader'] });
   reader = await stack.idp.mintAccessToken({ subject: bob.id });
+  homeOrg = stack.idp.defaultOrg.id;
+  const betaOrg = stack.idp.createOrg({ name: 'Beta', primaryDomain: 'beta.localhost' });
+  beta = betaOrg.id;
+  const user = stack.idp.createUser({
+    userName: 'carol',
+    roles: { admin: { [beta]: 'beta.localhost' }, 'a,b@c': { [beta]: 'beta.localhost' } },
+  });
+  carol = await stack.idp.mintAccessToken({ subject: user.id, scope });
 });
 afterAll(() => stack.close());
 
@@ -174,12 +186,61 @@ describe('GET /api/v1/validate (forward-auth)', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers).toMatchObject({
       'x-auth-subject': stack.user.id,
-      'x-auth-roles': 'editor',
-      'x-auth-org-id': stack.idp.defaultOrg.id,
+      'x-auth-roles': `editor@${stack.idp.defaultOrg.id}`,
+      'x-auth-home-org-id': stack.idp.defaultOrg.id,
       'x-auth-token-kind': 'jwt',
     });
+    expect(response.headers['x-auth-org-id']).toBeUndefined();
     expect(response.headers['x-auth-client-id']).toBeDefined();
   });
+
+  it('names the organisation of each role, percent-encoding separators in role keys', async () => {
+    const response = await validate({ ...FORWARD, authorization: `Bearer ${carol}` });
+    expect(response.headers['x-auth-home-org-id']).toBe(homeOrg);
+    expect(String(response.headers['x-auth-roles']).split(',')).toEqual([
+      `admin@${beta}`,
+      `a%2Cb%40c@${beta}`,
+    ]);
+  });
+
+  it('checks ?role= in the organisation given by ?org=', async () => {
+    const headers = { ...FORWARD, authorization: `Bearer ${carol}` };
+    const inHome = await validate(headers, `/api/v1/validate?role=admin&org=${homeOrg}`);
+    expect(inHome.statusCode).toBe(403);
+    const inBeta = await validate(headers, `/api/v1/validate?role=admin&org=${beta}`);
+    expect(inBeta.statusCode).toBe(200);
+    // Without ?org= a role counts in any organisation.
+    expect((await validate(headers, '/api/v1/validate?role=admin')).statusCode).toBe(200);
+    const byHeader = await validate({
+      ...headers,
+      'x-required-role': 'admin',
+      'x-required-org': homeOrg,
+    });
+    expect(byHeader.statusCode).toBe(403);
+  });
+
+  it.each([
+    ['two organisations', '/api/v1/validate?role=admin&org=1&org=2'],
+    ['a malformed organisation', '/api/v1/validate?role=admin&org=a%2Cb'],
+    ['an organisation without a role', '/api/v1/validate?org=1'],
+  ])('refuses %s with 400', async (_name, url) => {
+    const response = await validate({ ...FORWARD, authorization: `Bearer ${carol}` }, url);
+    expect(response.statusCode).toBe(400);
+  });
+
+  it.each(['POST', 'PUT', 'PATCH', 'DELETE'] as const)(
+    'refuses %s with 405 and Allow',
+    async (method) => {
+      const response = await stack.gateway.inject({
+        method,
+        url: '/api/v1/validate',
+        headers: { ...FORWARD, authorization: `Bearer ${editor}` },
+      });
+      expect(response.statusCode).toBe(405);
+      expect(response.headers['allow']).toBe('GET, HEAD');
+      expect(response.headers['x-auth-subject']).toBeUndefined();
+    },
+  );
 
   it('answers 401 (not 400) without a token, as nginx auth_request needs', async () => {
     const response = await validate(FORWARD);

@@ -42,7 +42,7 @@ function loginScope(ctx: GatewayContext): string {
     ...LOGIN_SCOPES,
     `urn:zitadel:iam:org:project:id:${projectId}:aud`,
     'urn:zitadel:iam:org:projects:roles',
-    // ZITADEL names the user's organisation (auth.orgId, X-Auth-Org-Id) only when asked.
+    // ZITADEL names the user's organisation (auth.orgId, X-Auth-Home-Org-Id) only when asked.
     'urn:zitadel:iam:user:resourceowner',
     ...(login?.extraScopes ?? []),
   ].join(' ');

@@ -11,7 +11,16 @@
  * understands 2xx, 401 and 403 from an auth subrequest, so a missing or malformed
  * credential is a 401 there. A 200 carries the caller in `X-Auth-*` headers for the
  * proxy to pass upstream. A location can demand roles with `?role=editor` on the auth
- * URL or an `X-Required-Role: editor` header set by the proxy (comma-separated: all needed).
+ * URL or an `X-Required-Role: editor` header set by the proxy (comma-separated: all needed),
+ * and with `?org=<orgId>` (or `X-Required-Org`) demand them in that organisation.
+ *
+ * `X-Auth-Roles` names each grant with its organisation, `role@orgId`, both parts
+ * percent-encoded, so neither a `,` nor an `@` in a role key can make one grant read as
+ * two or move it to another organisation. `X-Auth-Home-Org-Id` is the organisation the
+ * user belongs to, which says nothing about where their roles apply.
+ *
+ * Only GET and HEAD: anything else is 405 with `Allow`, so a misrouted request is not
+ * mistaken for an answer.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireRoles, UnauthorizedError, ZitauthError, type AuthContext } from '@zitauth/core';
@@ -21,7 +30,11 @@ import { badRequest } from '../http-errors.js';
 import { headerValues, rawQuery } from '../request-values.js';
 
 const ROLE = /^[A-Za-z0-9._:-]{1,64}$/;
+const ORG = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_ROLES = 16;
+/** Longest `X-Auth-Roles`; grants past it are left out whole, never cut in the middle. */
+const MAX_ROLES_HEADER = 4096;
+const METHODS = ['GET', 'HEAD'];
 
 /** True when a reverse proxy sent the request as an auth subrequest. */
 export function isForwardAuth(request: FastifyRequest): boolean {
@@ -45,6 +58,41 @@ export function requiredRoles(request: FastifyRequest): string[] {
   return named;
 }
 
+/**
+ * The organisation the roles must be held in: `?org=` or `X-Required-Org`, at most one
+ * value in all; undefined when none is asked for.
+ */
+export function requiredOrg(request: FastifyRequest): string | undefined {
+  const values = [
+    ...rawQuery(request).getAll('org'),
+    ...headerValues(request.raw, 'x-required-org'),
+  ]
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+  if (values.length > 1 || (values[0] !== undefined && !ORG.test(values[0]))) {
+    throw badRequest('The required organisation is malformed or given more than once');
+  }
+  return values[0];
+}
+
+/** `role@orgId,…` with both parts percent-encoded; a role granted in no organisation is `role`. */
+export function rolesHeader(roles: AuthContext['roles']): string {
+  const grants: string[] = [];
+  for (const [role, orgs] of Object.entries(roles)) {
+    const orgIds = Object.keys(orgs);
+    if (orgIds.length === 0) grants.push(encodeURIComponent(role));
+    for (const orgId of orgIds)
+      grants.push(`${encodeURIComponent(role)}@${encodeURIComponent(orgId)}`);
+  }
+  let header = '';
+  for (const grant of grants) {
+    const next = header === '' ? grant : `${header},${grant}`;
+    if (next.length > MAX_ROLES_HEADER) break;
+    header = next;
+  }
+  return header;
+}
+
 /** Header-safe text: printable ASCII only, so a claim can never split a header. */
 function headerText(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, '').slice(0, 512);
@@ -54,10 +102,10 @@ function headerText(value: string): string {
 export function authHeaders(auth: AuthContext): Record<string, string> {
   const headers: Record<string, string> = {
     'x-auth-subject': headerText(auth.subject),
-    'x-auth-roles': headerText(Object.keys(auth.roles).join(',')),
+    'x-auth-roles': rolesHeader(auth.roles),
     'x-auth-token-kind': auth.tokenKind,
   };
-  if (auth.orgId !== undefined) headers['x-auth-org-id'] = headerText(auth.orgId);
+  if (auth.orgId !== undefined) headers['x-auth-home-org-id'] = headerText(auth.orgId);
   if (auth.clientId !== undefined) headers['x-auth-client-id'] = headerText(auth.clientId);
   return headers;
 }
@@ -94,7 +142,11 @@ function validateErrors(): (
 async function validate(request: FastifyRequest, reply: FastifyReply) {
   const auth = request.auth as AuthContext;
   const roles = requiredRoles(request);
-  if (roles.length > 0) requireRoles(roles)(auth, { realm: REALM });
+  const orgId = requiredOrg(request);
+  if (orgId !== undefined && roles.length === 0) {
+    throw badRequest('An organisation is only checked together with a role');
+  }
+  if (roles.length > 0) requireRoles(roles)(auth, { realm: REALM, orgId });
   return reply
     .header('cache-control', 'no-store')
     .headers(authHeaders(auth))
@@ -106,5 +158,14 @@ export async function validateRoutes(app: FastifyInstance, _ctx: GatewayContext)
   await app.register(async (scope) => {
     scope.setErrorHandler(validateErrors());
     scope.get(`${API_PREFIX}/validate`, { onRequest: scope.authenticate }, validate);
+    scope.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+      url: `${API_PREFIX}/validate`,
+      handler: async (_request, reply) =>
+        reply
+          .code(405)
+          .header('allow', METHODS.join(', '))
+          .send({ error: 'method_not_allowed', error_description: 'Use GET' }),
+    });
   });
 }
