@@ -4,16 +4,12 @@
  * redirect URI is the gateway's callback, an API app for introspection, a service user
  * with a key for M2M, and a user to log in with). Everything it issues is a test
  * credential, valid only against this local IdP, which is why it may be printed.
+ *
+ * `@zitauth/testing` is a development dependency: a production install does not carry an
+ * IdP with demo passwords. It is loaded only here, when the embedded IdP is asked for.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  startTestIdp,
-  type ApiApp,
-  type ServiceUser,
-  type TestIdp,
-  type User,
-  type WebApp,
-} from '@zitauth/testing';
+import type { ApiApp, ServiceUser, TestIdp, TestIdpOptions, User, WebApp } from '@zitauth/testing';
 import { hashSecret, type M2mClient } from './m2m-clients.js';
 import type { GatewayOptions } from './options.js';
 
@@ -81,8 +77,21 @@ function summarize(r: Registered, publicUrl: string): string[] {
   ];
 }
 
+/** `@zitauth/testing`'s `startTestIdp`, or an error saying how to install it. */
+async function loadTestIdp(): Promise<(options: TestIdpOptions) => Promise<TestIdp>> {
+  try {
+    return (await import('@zitauth/testing')).startTestIdp;
+  } catch (error) {
+    throw new Error(
+      'the embedded test IdP needs @zitauth/testing, a development dependency: npm install --save-dev @zitauth/testing (or set ZITADEL_ISSUER)',
+      { cause: error },
+    );
+  }
+}
+
 /** Starts the local IdP and registers the apps, users and keys the gateway needs. */
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
+  const startTestIdp = await loadTestIdp();
   const idp = await startTestIdp({ port: options.port ?? 0 });
   const r: Registered = {
     idp,

@@ -1,9 +1,10 @@
 /**
  * Reads the gateway's settings from environment variables (the bin merges a `.env` file
  * in first). Every mistake stops the start with an `EnvConfigError` naming the variable
- * to fix; secret values are never echoed. Without `ZITADEL_ISSUER` the gateway runs
- * against an embedded test IdP, but half a ZITADEL configuration never silently falls
- * back to it. See `.env.example` for every variable.
+ * to fix; secret values are never echoed. `ZITADEL_ISSUER` is required; the embedded
+ * test IdP (whose demo users have well-known passwords) runs only when asked for with
+ * `GATEWAY_DEV_IDP=1`, and only on a loopback host and public URL, so a deployment with
+ * a forgotten variable never starts with it. See `.env.example` for every variable.
  */
 import { isLoopbackHost, type IntrospectionAuth } from '@zitauth/core';
 import { COOKIE_SECRET_HINT, parseCookieSecret } from './cookies.js';
@@ -28,14 +29,21 @@ export class EnvConfigError extends Error {
 /** Settings that do not depend on which IdP is used. */
 export type CommonOptions = Pick<
   GatewayOptions,
-  'publicUrl' | 'allowedOrigins' | 'rateLimit' | 'trustProxy' | 'logger' | 'redis' | 'cookieSecret'
+  | 'publicUrl'
+  | 'allowedOrigins'
+  | 'rateLimit'
+  | 'trustProxy'
+  | 'logger'
+  | 'redis'
+  | 'cookieSecret'
+  | 'returnTo'
 >;
 
 /** What the environment says. */
 export interface EnvConfig {
   host: string;
   port: number;
-  /** ZITADEL settings; `undefined` runs the embedded test IdP. */
+  /** ZITADEL settings; `undefined` runs the embedded test IdP (`GATEWAY_DEV_IDP=1`). */
   zitadel: Omit<GatewayOptions, keyof CommonOptions> | undefined;
   common: CommonOptions;
   /** M2M callers, also for the embedded IdP (which otherwise makes a demo caller). */
@@ -305,6 +313,10 @@ function readCommon(env: Env, host: string, port: number, loginConfigured: boole
   const publicUrl = readPublicUrl(env, host, port);
   const allowedOrigins = readOrigins(env, loginConfigured);
   const redis = readRedis(env);
+  const returnTo = read(env, 'GATEWAY_RETURN_TO')
+    ?.split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   const cookieSecret = readCookieSecret(env, loginConfigured);
   return {
     publicUrl,
@@ -317,7 +329,46 @@ function readCommon(env: Env, host: string, port: number, loginConfigured: boole
     logger: { level },
     ...(redis === undefined ? {} : { redis }),
     ...(cookieSecret === undefined ? {} : { cookieSecret }),
+    ...(returnTo === undefined ? {} : { returnTo }),
   };
+}
+
+/** True when `host` (an interface or URL host name) only reaches this machine. */
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return bare === '::1' || isLoopbackHost(bare);
+}
+
+/**
+ * Whether to run the embedded test IdP: only with `GATEWAY_DEV_IDP=1`, without a ZITADEL
+ * issuer, listening on loopback and reached at a loopback URL.
+ */
+function readDevIdp(env: Env, issuerSet: boolean, host: string, publicUrl: string): boolean {
+  const value = read(env, 'GATEWAY_DEV_IDP');
+  if (value !== undefined && value !== '0' && value !== '1') {
+    throw new EnvConfigError('GATEWAY_DEV_IDP', 'must be 1 (run the embedded test IdP) or 0');
+  }
+  const dev = value === '1';
+  if (!dev) {
+    if (issuerSet) return false;
+    throw new EnvConfigError(
+      'ZITADEL_ISSUER',
+      'is required (your ZITADEL instance URL); to try the gateway without an account, set GATEWAY_DEV_IDP=1 to run the embedded test IdP on this machine only',
+    );
+  }
+  if (issuerSet) {
+    throw new EnvConfigError(
+      'GATEWAY_DEV_IDP',
+      'set either GATEWAY_DEV_IDP=1 or ZITADEL_ISSUER, not both',
+    );
+  }
+  if (!isLoopback(host) || !isLoopback(new URL(publicUrl).hostname)) {
+    throw new EnvConfigError(
+      'GATEWAY_DEV_IDP',
+      'the embedded test IdP has well-known demo passwords: it runs only with a loopback GATEWAY_HOST and GATEWAY_PUBLIC_URL (e.g. 127.0.0.1)',
+    );
+  }
+  return true;
 }
 
 /** Reads and checks the settings; throws `EnvConfigError` naming the variable to fix. */
@@ -327,6 +378,7 @@ export function readEnvConfig(env: Env): EnvConfig {
   const m2mClients = readM2mClients(env);
   const zitadel = readZitadel(env, m2mClients);
   const common = readCommon(env, host, port, zitadel?.login !== undefined);
+  readDevIdp(env, zitadel !== undefined, host, common.publicUrl);
   if (zitadel === undefined && common.allowedOrigins.length === 0)
     common.allowedOrigins = DEV_ORIGINS;
   return {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { COOKIE_SECRET_HINT, parseCookieSecret } from './cookies.js';
 import { checkM2mClient, type M2mClient } from './m2m-clients.js';
-import { parseOrigin } from './origins.js';
+import { defaultReturnRules, parseOrigin, parseReturnRule, type ReturnRule } from './origins.js';
 import type { GatewayStore, RedisStoreOptions } from './store.js';
 
 /** Browser login (authorization code with PKCE). */
@@ -63,6 +63,12 @@ export interface GatewayOptions {
   publicUrl: string;
   /** Origins of the web apps that may receive tokens and call `/validate` and `/userinfo` from a browser. */
   allowedOrigins: readonly string[];
+  /**
+   * Pages a login or logout may return to: exact URLs (`https://app.example.com/done`) or
+   * path prefixes (`https://app.example.com/app/*`), on allowed origins. The first is the
+   * default. @default the root page (`/`) of each allowed origin
+   */
+  returnTo?: readonly string[] | undefined;
   /** Browser login; without it the login routes answer 400. */
   login?: LoginOptions | undefined;
   /**
@@ -122,6 +128,8 @@ export interface ResolvedOptions extends GatewayOptions {
   readinessCacheMs: number;
   rateLimit: Required<{ [K in keyof RateLimitOptions]: number }>;
   trustProxy: false | number | string[];
+  /** The return-page allowlist, parsed. */
+  returnRules: ReturnRule[];
   /** The cookie secret's bytes (random when none was given over http). */
   cookieKey: Uint8Array;
   /** True when `cookieKey` was made up for this process. */
@@ -217,6 +225,21 @@ function resolveCookieKey(
   }
 }
 
+function resolveReturnRules(
+  entries: readonly string[] | undefined,
+  allowedOrigins: readonly string[],
+): ReturnRule[] {
+  if (entries === undefined) return defaultReturnRules(allowedOrigins);
+  if (!Array.isArray(entries)) throw new GatewayConfigError('returnTo', 'must be a list of pages');
+  return entries.map((entry) => {
+    try {
+      return parseReturnRule(String(entry), allowedOrigins);
+    } catch (error) {
+      throw new GatewayConfigError('returnTo', (error as Error).message);
+    }
+  });
+}
+
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** An address, a CIDR or one of proxy-addr's range names; false otherwise. */
@@ -286,6 +309,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     allowedOrigins,
     secureCookies,
     trustProxy: resolveTrustProxy(options.trustProxy),
+    returnRules: resolveReturnRules(options.returnTo, allowedOrigins),
     // Over https the gateway is deployed, and a per-process key would break every login
     // that reaches another replica or outlives a restart.
     ...resolveCookieKey(options.cookieSecret, secureCookies && options.login !== undefined),

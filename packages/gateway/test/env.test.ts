@@ -5,6 +5,7 @@ import { DEV_ORIGINS } from '../src/env.js';
 
 const HASH = hashSecret('s3cret');
 const SECRET = Buffer.alloc(32, 1).toString('base64');
+const DEV = { GATEWAY_DEV_IDP: '1' };
 const ZITADEL = {
   ZITADEL_ISSUER: 'https://acme.zitadel.cloud',
   ZITADEL_PROJECT_ID: '123',
@@ -21,8 +22,8 @@ function errorOf(env: Record<string, string>): EnvConfigError {
 }
 
 describe('readEnvConfig', () => {
-  it('runs the embedded IdP with the example SPA origins when nothing is set', () => {
-    const config = readEnvConfig({});
+  it('runs the embedded IdP with the example SPA origins when GATEWAY_DEV_IDP=1', () => {
+    const config = readEnvConfig(DEV);
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 8000,
@@ -82,17 +83,30 @@ describe('readEnvConfig', () => {
 
   it('reads the fleet store: a Redis URL and its password', () => {
     const config = readEnvConfig({
+      ...DEV,
       GATEWAY_REDIS_URL: 'rediss://redis.internal:6380/2',
       GATEWAY_REDIS_PASSWORD: 'pw',
     });
     expect(config.common.redis).toEqual({ url: 'rediss://redis.internal:6380/2', password: 'pw' });
-    expect(readEnvConfig({}).common.redis).toBeUndefined();
+    expect(readEnvConfig(DEV).common.redis).toBeUndefined();
+  });
+
+  it('reads the return-page allowlist', () => {
+    const config = readEnvConfig({
+      ...ZITADEL,
+      GATEWAY_ALLOWED_ORIGINS: 'https://app.example.com',
+      GATEWAY_RETURN_TO: 'https://app.example.com/, https://app.example.com/app/*',
+    });
+    expect(config.common.returnTo).toEqual([
+      'https://app.example.com/',
+      'https://app.example.com/app/*',
+    ]);
   });
 
   it('derives the public URL from a wildcard host as loopback', () => {
-    expect(readEnvConfig({ GATEWAY_HOST: '::', GATEWAY_PORT: '8001' }).common.publicUrl).toBe(
-      'http://127.0.0.1:8001',
-    );
+    expect(
+      readEnvConfig({ ...ZITADEL, GATEWAY_HOST: '::', GATEWAY_PORT: '8001' }).common.publicUrl,
+    ).toBe('http://127.0.0.1:8001');
   });
 
   it('reads an introspection key file and a hop count', () => {
@@ -191,11 +205,29 @@ describe('readEnvConfig', () => {
     ['GATEWAY_TRUST_PROXY', { GATEWAY_TRUST_PROXY: 'yes please' }, /number of proxies in front/],
     ['GATEWAY_RATE_LIMIT_TOKEN', { GATEWAY_RATE_LIMIT_TOKEN: '0' }, /from 1/],
     ['GATEWAY_LOG_LEVEL', { GATEWAY_LOG_LEVEL: 'loud' }, /one of/],
+    ['ZITADEL_ISSUER', {}, /is required \(your ZITADEL instance URL\).*GATEWAY_DEV_IDP=1/],
+    ['GATEWAY_DEV_IDP', { ...DEV, ...ZITADEL }, /not both/],
+    ['GATEWAY_DEV_IDP', { GATEWAY_DEV_IDP: 'yes' }, /must be 1/],
+    ['GATEWAY_DEV_IDP', { ...DEV, GATEWAY_HOST: '0.0.0.0' }, /loopback GATEWAY_HOST/],
+    [
+      'GATEWAY_DEV_IDP',
+      { ...DEV, GATEWAY_PUBLIC_URL: 'https://auth.example.com' },
+      /well-known demo passwords/,
+    ],
   ])('names %s when it is wrong (%j)', (variable, env, message) => {
     const error = errorOf(env as Record<string, string>);
     expect(error.variable).toBe(variable);
     expect(error.message).toMatch(message);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('runs the embedded IdP on any loopback host and URL', () => {
+    for (const env of [
+      { GATEWAY_HOST: '::1' },
+      { GATEWAY_HOST: 'localhost', GATEWAY_PUBLIC_URL: 'http://gateway.localhost:8000' },
+    ]) {
+      expect(readEnvConfig({ ...DEV, ...env }).zitadel).toBeUndefined();
+    }
   });
 
   it('never echoes a secret in an error', () => {

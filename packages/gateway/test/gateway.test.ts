@@ -62,6 +62,7 @@ describe('createGateway', () => {
       /required for an https gateway; generate one with: openssl rand -base64 32/,
     ],
     ['cookieSecret', { cookieSecret: 'too-short' }, /at least 32 random bytes/],
+    ['returnTo', { returnTo: ['https://evil.test/'] }, /not on an allowed origin/],
     ['store', { redis: { url: 'redis://127.0.0.1:1' }, store: {} as never }, /not both/],
   ])('refuses a bad %s at build time', async (option, overrides, message) => {
     const error = await createGateway({ ...base, ...overrides }).catch((caught: unknown) => caught);

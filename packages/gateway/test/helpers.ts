@@ -55,6 +55,7 @@ export async function startStack(
     projectId: idp.defaultProject.id,
     publicUrl: PUBLIC_URL,
     allowedOrigins: [APP_ORIGIN],
+    returnTo: [`${APP_ORIGIN}/`, `${APP_ORIGIN}/app/*`],
     login: { clientId: web.clientId },
     introspection: { clientId: api.clientId, clientSecret: api.clientSecret },
     m2m: {

@@ -109,11 +109,16 @@ describe('GET /api/v1/login', () => {
     ['a relative path', '/somewhere'],
     ['a javascript: URL', 'javascript:alert(1)'],
     ['credentials in the URL', `http://user:pass@app.test/`],
+    [
+      'a page of the app origin outside the allowlist',
+      `${APP_ORIGIN}/redirect?to=https://evil.test/`,
+    ],
+    ['a page beside the allowed prefix', `${APP_ORIGIN}/application`],
   ])('refuses return_to on %s with 400', async (_name, target) => {
     const response = await stack.gateway.inject({
       url: `/api/v1/login?return_to=${encodeURIComponent(target)}`,
     });
-    expectBadRequest(response, /allowed origin/);
+    expectBadRequest(response, /allowed return page/);
     expect(response.headers['set-cookie']).toBeUndefined();
   });
 
@@ -121,7 +126,7 @@ describe('GET /api/v1/login', () => {
     const response = await stack.gateway.inject({
       url: `/api/v1/login?return_to=${encodeURIComponent(`${APP_ORIGIN}/a`)}&return_to=https%3A%2F%2Fevil.test%2F`,
     });
-    expectBadRequest(response, /allowed origin/);
+    expectBadRequest(response, /allowed return page/);
   });
 
   it('answers 400 when login is not configured', async () => {
@@ -241,19 +246,19 @@ describe('GET /api/v1/callback', () => {
   it('finishes logins started in parallel tabs of one browser', async () => {
     const first = await startLogin(
       stack.gateway,
-      `?return_to=${encodeURIComponent(`${APP_ORIGIN}/one`)}`,
+      `?return_to=${encodeURIComponent(`${APP_ORIGIN}/app/one`)}`,
     );
     const second = await startLogin(
       stack.gateway,
-      `?return_to=${encodeURIComponent(`${APP_ORIGIN}/two`)}`,
+      `?return_to=${encodeURIComponent(`${APP_ORIGIN}/app/two`)}`,
     );
     const jar = `${first.cookie}; ${second.cookie}`;
     const secondUrl = await submitLogin(second.authorizeUrl, stack.user);
     const firstUrl = await submitLogin(first.authorizeUrl, stack.user);
     const two = await callback(stack, secondUrl, jar);
     const one = await callback(stack, firstUrl, jar);
-    expect(String(two.headers.location)).toMatch(/^http:\/\/app\.test\/two#access_token=/);
-    expect(String(one.headers.location)).toMatch(/^http:\/\/app\.test\/one#access_token=/);
+    expect(String(two.headers.location)).toMatch(/^http:\/\/app\.test\/app\/two#access_token=/);
+    expect(String(one.headers.location)).toMatch(/^http:\/\/app\.test\/app\/one#access_token=/);
   });
 
   it('keeps a login in progress working through a flood of 10,000 /login requests', async () => {
@@ -441,7 +446,7 @@ describe('GET /api/v1/logout', () => {
     const response = await stack.gateway.inject({
       url: '/api/v1/logout?return_to=https%3A%2F%2Fevil.test%2F',
     });
-    expectBadRequest(response, /allowed origin/);
+    expectBadRequest(response, /allowed return page/);
   });
 });
 

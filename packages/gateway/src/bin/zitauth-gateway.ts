@@ -22,6 +22,8 @@ const VARIABLES: Record<string, string> = {
   publicUrl: 'GATEWAY_PUBLIC_URL',
   allowedOrigins: 'GATEWAY_ALLOWED_ORIGINS',
   cookieSecret: 'GATEWAY_COOKIE_SECRET',
+  returnTo: 'GATEWAY_RETURN_TO',
+  trustProxy: 'GATEWAY_TRUST_PROXY',
 };
 
 function loadEnv(): Env {
@@ -72,15 +74,20 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(explain(error));
   }
-  const dev =
-    config.zitadel === undefined
-      ? await startDevIdp({
-          publicUrl: config.common.publicUrl,
-          allowedOrigins: config.common.allowedOrigins,
-          m2mClients: config.m2mClients,
-          port: config.devIdpPort,
-        })
-      : undefined;
+  let dev: DevIdp | undefined;
+  try {
+    dev =
+      config.zitadel === undefined
+        ? await startDevIdp({
+            publicUrl: config.common.publicUrl,
+            allowedOrigins: config.common.allowedOrigins,
+            m2mClients: config.m2mClients,
+            port: config.devIdpPort,
+          })
+        : undefined;
+  } catch (error) {
+    fail((error as Error).message);
+  }
   const options: GatewayOptions = { ...(config.zitadel ?? dev!.options), ...config.common };
   let app;
   try {

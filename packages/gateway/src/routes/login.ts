@@ -51,8 +51,8 @@ function loginScope(ctx: GatewayContext): string {
 function returnTarget(request: FastifyRequest, ctx: GatewayContext): string {
   const requested = singleParam(rawQuery(request), 'return_to');
   const target =
-    requested === null ? undefined : resolveReturnTo(requested, ctx.config.allowedOrigins);
-  if (target === undefined) throw badRequest('return_to is not a page of an allowed origin');
+    requested === null ? undefined : resolveReturnTo(requested, ctx.config.returnRules);
+  if (target === undefined) throw badRequest('return_to is not an allowed return page');
   return target;
 }
 
