@@ -117,12 +117,19 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   await app.register(zitauth, { verifier: ctx.verifier, errorHandler: false });
   app.addHook('onClose', async () => ctx.verifier.close());
   if (owned) app.addHook('onClose', async () => store.close());
+  try {
+    addCors(app, [`${API_PREFIX}/validate`, `${API_PREFIX}/userinfo`], config.allowedOrigins);
+    loginRoutes(app, ctx);
+    m2mRoutes(app, ctx);
+    await validateRoutes(app, ctx);
+    userinfoRoutes(app, ctx);
+    healthRoutes(app, ctx);
+  } catch (error) {
+    // A route refused its options: release the verifier and the Redis connection, or they
+    // would keep the process alive.
+    await app.close();
+    throw error;
+  }
   await awaitRedis(app, config, store);
-  addCors(app, [`${API_PREFIX}/validate`, `${API_PREFIX}/userinfo`], config.allowedOrigins);
-  loginRoutes(app, ctx);
-  m2mRoutes(app, ctx);
-  await validateRoutes(app, ctx);
-  userinfoRoutes(app, ctx);
-  healthRoutes(app, ctx);
   return app;
 }
