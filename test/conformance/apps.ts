@@ -52,6 +52,7 @@ export interface TestResponse {
   wwwAuthenticate: string | undefined;
   retryAfter: string | undefined;
   contentType: string | undefined;
+  cacheControl: string | undefined;
   body: string;
 }
 
@@ -84,6 +85,7 @@ function pick(status: number, headers: Record<string, unknown>, body: string): T
     wwwAuthenticate: get('www-authenticate'),
     retryAfter: get('retry-after'),
     contentType: get('content-type'),
+    cacheControl: get('cache-control'),
     body,
   };
 }
@@ -116,6 +118,7 @@ export function expressHarness(
     res.json(describeCaller(req.auth));
   };
   const { requireRoles, requireScopes } = zexpress;
+  if (verifier.protectedResource !== undefined) app.use(zexpress.resourceMetadata(verifier));
   app.get('/public', (_req, res) => void res.json({ public: true }));
   app.get('/me', required, reply);
   app.post('/me', express.urlencoded({ extended: false }), express.json(), required, reply);
@@ -158,7 +161,9 @@ export function koaHarness(verifier: Verifier, createApp: () => Koa = () => new 
   );
   router.get('/org-admin', required, requireRoles('admin', { org: { header: ORG_HEADER } }), reply);
   router.get('/scoped', required, requireScopes(SCOPE), reply);
-  app.use(zkoa.errorHandler()).use(router.routes());
+  app.use(zkoa.errorHandler());
+  if (verifier.protectedResource !== undefined) app.use(zkoa.resourceMetadata(verifier));
+  app.use(router.routes());
   const callback = app.callback();
   return { name: 'koa', send: (req) => viaSupertest(callback, req), close: async () => {} };
 }

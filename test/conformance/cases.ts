@@ -19,6 +19,10 @@ export interface Expected {
   status: number;
   wwwAuthenticate?: string;
   retryAfter?: string;
+  /** @default 'application/json; charset=utf-8' */
+  contentType?: string;
+  /** Checked when given. */
+  cacheControl?: string;
   body: unknown;
 }
 
@@ -576,5 +580,86 @@ export const coldCases: readonly Case[] = [
     request: withToken('/me'),
     fault: ['discovery', { status: 500 }],
     expect: UNAVAILABLE,
+  },
+];
+
+/** The protected resource (RFC 9728) of the verifiers `resourceMetadataCases` run against. */
+export const PROTECTED_RESOURCE = {
+  resource: 'https://api.example.com/quotes',
+  scopes: [SCOPE],
+  resourceName: 'Quotes',
+} as const;
+const METADATA_PATH = '/.well-known/oauth-protected-resource/quotes';
+const WITH_METADATA = `, resource_metadata="https://api.example.com${METADATA_PATH}"`;
+
+/** An expected refusal, its challenge naming the resource metadata. */
+function pointingToMetadata(expected: Expected): Expected {
+  return { ...expected, wwwAuthenticate: `${expected.wwwAuthenticate}${WITH_METADATA}` };
+}
+
+/**
+ * Cases for verifiers with `protectedResource`: the metadata document is served without a
+ * token, and every kind of challenge (bare, invalid_request, invalid_token,
+ * insufficient_scope, 503) carries `resource_metadata`.
+ */
+export const resourceMetadataCases: readonly Case[] = [
+  {
+    name: 'serves the protected resource metadata at its well-known path without a token',
+    request: async () => get(METADATA_PATH),
+    expect: ({ idp }) => ({
+      status: 200,
+      contentType: 'application/json',
+      cacheControl: 'public, max-age=3600',
+      body: {
+        resource: PROTECTED_RESOURCE.resource,
+        authorization_servers: [idp.issuer],
+        bearer_methods_supported: ['header'],
+        scopes_supported: [SCOPE],
+        resource_name: 'Quotes',
+      },
+    }),
+  },
+  {
+    name: 'names the resource metadata in the bare challenge',
+    request: async () => get('/me'),
+    expect: pointingToMetadata(NO_TOKEN),
+  },
+  {
+    name: 'names the resource metadata in a guard challenge after optional auth saw no token',
+    request: async () => get('/optional-admin'),
+    expect: pointingToMetadata(NO_TOKEN),
+  },
+  {
+    name: 'names the resource metadata in an invalid_request challenge',
+    request: async () => get('/me', { authorization: ['Bearer a', 'Bearer b'] }),
+    expect: pointingToMetadata(TWO_TOKENS),
+  },
+  {
+    name: 'names the resource metadata in an invalid_token challenge',
+    request: withToken('/me', { expiresInSeconds: -600 }),
+    expect: pointingToMetadata(EXPIRED),
+  },
+  {
+    name: 'names the resource metadata in an insufficient_scope challenge, after the scope',
+    request: withToken('/scoped', { format: 'opaque', scope: 'openid' }),
+    expect: pointingToMetadata(
+      refused(
+        403,
+        'insufficient_scope',
+        'The access token does not grant the required permission',
+        SCOPE,
+      ),
+    ),
+  },
+  {
+    name: 'names the resource metadata in a role guard refusal',
+    request: withToken('/admin'),
+    expect: pointingToMetadata(FORBIDDEN),
+  },
+  {
+    name: 'names the resource metadata in a 503 challenge',
+    request: withToken('/me', { format: 'opaque' }),
+    fault: ['introspect', { status: 500 }],
+    expect: pointingToMetadata(UNAVAILABLE),
   },
 ];

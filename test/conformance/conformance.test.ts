@@ -15,6 +15,8 @@ import {
 import {
   cases,
   coldCases,
+  PROTECTED_RESOURCE,
+  resourceMetadataCases,
   transportCases,
   type Case,
   type CaseEnv,
@@ -35,6 +37,7 @@ let env: CaseEnv;
 let introspection: { clientId: string; clientSecret: string };
 let warm: Adapters;
 let transports: Adapters;
+let described: Adapters;
 const verifiers: Verifier[] = [];
 const built: Harness[] = [];
 
@@ -66,6 +69,7 @@ beforeAll(async () => {
   introspection = { clientId, clientSecret };
   warm = await adapters();
   transports = await adapters({ tokenTransport: { query: true, body: true } });
+  described = await adapters({ protectedResource: PROTECTED_RESOURCE });
 });
 
 afterAll(async () => {
@@ -101,7 +105,8 @@ function expectAnswer(res: TestResponse, testCase: Case): void {
     retryAfter: want.retryAfter,
     body: want.body,
   });
-  expect(res.contentType).toBe('application/json; charset=utf-8');
+  expect(res.contentType).toBe(want.contentType ?? 'application/json; charset=utf-8');
+  if (want.cacheControl !== undefined) expect(res.cacheControl).toBe(want.cacheControl);
 }
 
 /** Sends the same request to the three adapters and asserts identical responses. */
@@ -125,10 +130,17 @@ describe.each(ADAPTERS)('%s adapter with query and body transports on', (name) =
   });
 });
 
+describe.each(ADAPTERS)('%s adapter with protected resource metadata', (name) => {
+  it.each(resourceMetadataCases)('$name', async (testCase) => {
+    expectAnswer(await send(described[name], testCase, await testCase.request(env)), testCase);
+  });
+});
+
 describe('all adapters', () => {
   it('answer every case with the same status, headers and body bytes', async () => {
     for (const testCase of cases) await expectSameBytes(warm, testCase);
     for (const testCase of transportCases) await expectSameBytes(transports, testCase);
+    for (const testCase of resourceMetadataCases) await expectSameBytes(described, testCase);
   });
 
   it.each(coldCases)('$name, identically', async (testCase) => {

@@ -14,7 +14,7 @@ import {
   type AuthCheck,
   type Match,
 } from './authorize.js';
-import { ZitauthConfigError } from './errors.js';
+import { ZitauthConfigError, type ChallengeOptions } from './errors.js';
 import { createMultiIssuerVerifier, type MultiIssuerOptions } from './multi-issuer.js';
 import type { AuthContext, TokenRequest, Verifier, VerifierOptions } from './types.js';
 import { createVerifier } from './verifier.js';
@@ -195,12 +195,26 @@ export interface ScopeGuardOptions {
   match?: Match;
 }
 
-/** A guard's decision for one request: returns (or resolves) when allowed, throws otherwise. */
+/**
+ * A guard's decision for one request: returns (or resolves) when allowed, throws otherwise,
+ * with the challenge parameters of the verifier that authenticated the request.
+ */
 export type Guard<R> = (
   auth: AuthContext | null | undefined,
   request: R,
-  realm: string | undefined,
+  challenge: ChallengeOptions | undefined,
 ) => void | Promise<void>;
+
+/**
+ * The challenge parameters of a verifier's refusals (realm, RFC 9728 `resource_metadata`),
+ * so a guard's 401 or 403 points to the same places as the verifier's own.
+ */
+export function challengeOptions(verifier: Verifier): ChallengeOptions {
+  return Object.freeze({
+    realm: verifier.realm,
+    resourceMetadata: verifier.protectedResource?.metadataUrl,
+  });
+}
 
 /**
  * A header counts only when sent exactly once: two values are ambiguous, and picking one
@@ -233,9 +247,9 @@ function orgReader<R>(
 }
 
 function toGuard<R>(check: AuthCheck, orgOf?: (request: R) => string | undefined): Guard<R> {
-  return (auth, request, realm) => {
+  return (auth, request, challenge) => {
     const orgId = orgOf?.(request) || undefined; // an empty value names no organisation
-    return check(auth, { orgId, realm });
+    return check(auth, { ...challenge, orgId });
   };
 }
 

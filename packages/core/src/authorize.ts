@@ -4,7 +4,12 @@
  * unauthenticated caller always gets 401 before any 403, so a bad token is never
  * reported as a missing permission.
  */
-import { InsufficientScopeError, UnauthorizedError, ZitauthConfigError } from './errors.js';
+import {
+  InsufficientScopeError,
+  UnauthorizedError,
+  ZitauthConfigError,
+  type ChallengeOptions,
+} from './errors.js';
 import type { AuthContext } from './types.js';
 
 /** What a guard knows about the request beyond the caller: the organisation in question. */
@@ -13,6 +18,13 @@ export interface CheckContext {
   orgId?: string | undefined;
   /** Realm of the challenge when the check fails. @default 'api' */
   realm?: string | undefined;
+  /** `resource_metadata` of the challenge when the check fails (RFC 9728). @default not sent */
+  resourceMetadata?: string | undefined;
+}
+
+/** The challenge parameters of a failed check. */
+function challengeOf(context: CheckContext | undefined): ChallengeOptions {
+  return { realm: context?.realm ?? 'api', resourceMetadata: context?.resourceMetadata };
 }
 
 /**
@@ -81,7 +93,7 @@ function toList(value: string | readonly string[], what: string): readonly strin
 }
 
 function authenticated(auth: AuthContext | null | undefined, context?: CheckContext): AuthContext {
-  if (auth == null) throw new UnauthorizedError({ realm: context?.realm ?? 'api' });
+  if (auth == null) throw new UnauthorizedError(challengeOf(context));
   return auth;
 }
 
@@ -95,12 +107,11 @@ export function requireRoles(
   return (maybeAuth, context) => {
     const auth = authenticated(maybeAuth, context);
     const orgId = context?.orgId;
-    const realm = context?.realm ?? 'api';
     if (orgId === undefined && options.orgRequired === true) {
-      throw new InsufficientScopeError({ realm });
+      throw new InsufficientScopeError(challengeOf(context));
     }
     const ok = match === 'any' ? hasAnyRole(auth, list, orgId) : hasAllRoles(auth, list, orgId);
-    if (!ok) throw new InsufficientScopeError({ realm });
+    if (!ok) throw new InsufficientScopeError(challengeOf(context));
   };
 }
 
@@ -140,12 +151,12 @@ export function requireScopes(
         ? list.some((scope) => hasScope(auth, scope))
         : list.every((scope) => hasScope(auth, scope));
     if (ok) return;
-    const realm = context?.realm ?? 'api';
-    if (!scopelessJwt(auth)) throw new InsufficientScopeError({ realm, scopes: list });
+    const challenge = challengeOf(context);
+    if (!scopelessJwt(auth)) throw new InsufficientScopeError({ ...challenge, scopes: list });
     if (!warned) process.emitWarning(JWT_WITHOUT_SCOPE_HINT, { code: 'ZITAUTH_JWT_WITHOUT_SCOPE' });
     warned = true;
     const cause = new ZitauthConfigError(JWT_WITHOUT_SCOPE_HINT);
-    throw new InsufficientScopeError({ realm, scopes: list, cause });
+    throw new InsufficientScopeError({ ...challenge, scopes: list, cause });
   };
 }
 
@@ -158,7 +169,7 @@ export function requireIssuer(issuers: string | readonly string[]): AuthCheck {
   return (maybeAuth, context) => {
     const auth = authenticated(maybeAuth, context);
     if (!list.includes(auth.issuer)) {
-      throw new InsufficientScopeError({ realm: context?.realm ?? 'api' });
+      throw new InsufficientScopeError(challengeOf(context));
     }
   };
 }
@@ -176,7 +187,7 @@ export function requireCheck(
   return (maybeAuth, context) => {
     const auth = authenticated(maybeAuth, context);
     const deny = (): never => {
-      throw new InsufficientScopeError({ realm: context?.realm ?? 'api' });
+      throw new InsufficientScopeError(challengeOf(context));
     };
     const result = predicate(auth);
     if (result === true) return;

@@ -89,7 +89,15 @@ export interface ZitauthErrorOptions {
   cause?: unknown;
   /** The realm of the `WWW-Authenticate` challenge. @default 'api' */
   realm?: string;
+  /**
+   * The URL of the API's protected resource metadata (RFC 9728 §5.1), sent as the
+   * challenge's `resource_metadata` parameter. @default not sent
+   */
+  resourceMetadata?: string | undefined;
 }
+
+/** The parameters every challenge of one API carries besides its error. */
+export type ChallengeOptions = Pick<ZitauthErrorOptions, 'realm' | 'resourceMetadata'>;
 
 /**
  * RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E inside quoted values: drop
@@ -129,7 +137,7 @@ function renderChallenge(
   dpop: DpopChallenge | undefined,
 ): string {
   if (dpop === undefined) return bearerChallenge(params);
-  const bare = { realm: params['realm'] };
+  const bare = { realm: params['realm'], resource_metadata: params['resource_metadata'] };
   const onDpop = dpop.used === 'DPoP' || !dpop.bearer;
   const dpopPart = bearerChallenge({ ...(onDpop ? params : bare), algs: dpop.algs }, 'DPoP');
   return dpop.bearer ? `${bearerChallenge(onDpop ? bare : params)}, ${dpopPart}` : dpopPart;
@@ -208,10 +216,13 @@ export class ZitauthError extends Error {
     this.code = code;
     this.status = status;
     this.error = error;
+    // Every key in its place from the start, so a later `scope` keeps RFC order.
     this.challenge = {
       realm: options.realm ?? DEFAULT_REALM,
       error,
       error_description: error === undefined ? undefined : this.message,
+      scope: undefined,
+      resource_metadata: options.resourceMetadata,
     };
     this.headers = { 'WWW-Authenticate': cachedChallenge(this.challenge) };
   }
@@ -224,9 +235,22 @@ export class ZitauthError extends Error {
    * applies the configured one once, on the way out.
    */
   withRealm(realm: string): this {
-    if (this.challenge['realm'] !== realm) {
-      this.challenge['realm'] = realm;
-      this.headers['WWW-Authenticate'] = cachedChallenge(this.challenge, this.dpop);
+    return this.withChallenge({ realm });
+  }
+
+  /**
+   * Sets the challenge's realm and `resource_metadata` (when given). Like `withRealm`,
+   * applied once on the way out; the header is rebuilt only when something changed.
+   */
+  withChallenge({ realm, resourceMetadata }: ChallengeOptions): this {
+    const challenge = this.challenge;
+    const newRealm = realm !== undefined && challenge['realm'] !== realm;
+    const newMetadata =
+      resourceMetadata !== undefined && challenge['resource_metadata'] !== resourceMetadata;
+    if (newRealm || newMetadata) {
+      if (newRealm) challenge['realm'] = realm;
+      if (newMetadata) challenge['resource_metadata'] = resourceMetadata;
+      this.headers['WWW-Authenticate'] = cachedChallenge(challenge, this.dpop);
     }
     return this;
   }

@@ -74,8 +74,21 @@ export {
   type UserinfoOptions,
 } from './token-client.js';
 export {
+  checkResourceIdentifier,
+  createProtectedResource,
+  resourceMetadataUrl,
+  type BearerMethod,
+  type ProtectedResource,
+  type ProtectedResourceOptions,
+  type ResourceMetadataContext,
+  type ResourceMetadataDocument,
+  type ResourceMetadataResponse,
+  type SignedMetadataOptions,
+} from './resource-metadata.js';
+export {
   authenticateRequest,
   booleanOption,
+  challengeOptions,
   checkGuard,
   headerValues,
   isVerifier,

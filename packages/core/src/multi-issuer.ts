@@ -13,11 +13,17 @@
  * resolver reading the request), never to every IdP in turn, which would hand a caller's
  * credential to IdPs that never issued it.
  */
-import { InvalidTokenError, ZitauthConfigError, ZitauthError } from './errors.js';
+import {
+  InvalidTokenError,
+  ZitauthConfigError,
+  ZitauthError,
+  type ChallengeOptions,
+} from './errors.js';
 import { extractToken, type ExtractOptions } from './extract.js';
 import { publishRefused } from './observability/decisions.js';
 import { resolveOptions } from './options.js';
 import { notReady } from './readiness.js';
+import { createProtectedResource, type ProtectedResourceOptions } from './resource-metadata.js';
 import type {
   AuthContext,
   TokenRequest,
@@ -26,10 +32,10 @@ import type {
   VerifierOptions,
   ZitauthVerifier,
 } from './types.js';
-import { createVerifier, isCompactJws } from './verifier.js';
+import { bearerMethods, createVerifier, isCompactJws } from './verifier.js';
 
 /** Options set once for the whole API, not per issuer: they shape the request, not the token. */
-const SHARED_KEYS = ['realm', 'tokenTransport', 'maxTokenBytes'] as const;
+const SHARED_KEYS = ['realm', 'tokenTransport', 'maxTokenBytes', 'protectedResource'] as const;
 
 /** One trusted issuer: the options of `createVerifier`, minus those set once for the API. */
 export type IssuerOptions = Omit<VerifierOptions, (typeof SHARED_KEYS)[number]>;
@@ -55,6 +61,11 @@ export interface MultiIssuerOptions {
   tokenTransport?: TokenTransport;
   /** Largest accepted token, in bytes; larger ones are refused before decoding. @default 8192 */
   maxTokenBytes?: number;
+  /**
+   * Protected resource metadata (RFC 9728), set once for the API: `authorization_servers`
+   * lists every configured issuer unless given. @default off
+   */
+  protectedResource?: ProtectedResourceOptions;
 }
 
 /** A verifier trusting several issuers. */
@@ -188,10 +199,23 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
   // yields the request-level settings with their defaults, exactly as each verifier has them.
   const resolved = resolveOptions({ ...entries[0]!, ...shared });
   const realm = resolved.realm;
+  const issuers = Object.freeze([...byIssuer.keys()]);
+  // Each issuer's verifier already checked these options; this one lists every issuer.
+  const protectedResource =
+    options.protectedResource === undefined
+      ? undefined
+      : createProtectedResource(options.protectedResource, {
+          issuers,
+          bearerMethods: bearerMethods(resolved.transport),
+        });
+  const challenge: ChallengeOptions = Object.freeze({
+    realm,
+    resourceMetadata: protectedResource?.metadataUrl,
+  });
   const extractOptions: ExtractOptions = {
     transport: resolved.transport,
     maxTokenBytes: resolved.maxTokenBytes,
-    errors: { realm },
+    errors: challenge,
   };
 
   /** The verifier that owns `token`, chosen without any network call. */
@@ -230,7 +254,6 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
     return route(token, request);
   }
 
-  const issuers = Object.freeze([...byIssuer.keys()]);
   const first = byIssuer.get(issuers[0]!)!;
   // Refusals made before any issuer owns the token are published under every trusted issuer.
   const trusted = issuers.join(' ');
@@ -239,7 +262,7 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
   function refused(error: unknown): unknown {
     if (!(error instanceof ZitauthError)) return error;
     publishRefused(trusted, error);
-    return error.withRealm(realm);
+    return error.withChallenge(challenge);
   }
 
   function authenticate(
@@ -298,6 +321,7 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
     issuer: issuers[0]!,
     issuers,
     realm,
+    protectedResource,
     verify: (token) => verifyFor(token, {}),
     authenticate,
     authenticateSync,

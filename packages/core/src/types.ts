@@ -8,6 +8,7 @@ import type { CacheStore } from './cache.js';
 import type { NonceOptions } from './dpop-nonce.js';
 import type { FetchLike } from './http.js';
 import type { KeyFileInput } from './key-file.js';
+import type { ProtectedResource, ProtectedResourceOptions } from './resource-metadata.js';
 
 /** ZITADEL's role shape: `{ roleKey: { orgId: orgPrimaryDomain } }`. */
 export type Roles = Record<string, Record<string, string>>;
@@ -128,6 +129,12 @@ export interface VerifierOptions {
   tokenTransport?: TokenTransport;
   /** Realm of the `WWW-Authenticate` challenge. @default 'api' */
   realm?: string;
+  /**
+   * Protected resource metadata (RFC 9728): the API's resource identifier and what clients
+   * may learn about it. Adapters then serve the document at its well-known path, and every
+   * challenge names it in `resource_metadata`. @default off
+   */
+  protectedResource?: ProtectedResourceOptions;
   /** Cache settings. */
   cache?: CacheOptions;
   /** Key set (JWKS) settings. */
@@ -279,6 +286,8 @@ export interface Verifier {
   readonly issuer: string;
   /** The realm of its challenges, so guards and adapters answer with the same one. */
   readonly realm: string;
+  /** Its protected resource metadata (RFC 9728), when `protectedResource` is configured. */
+  readonly protectedResource?: ProtectedResource | undefined;
   /** Verifies one raw token. Rejects with a `ZitauthError`. */
   verify(token: string): Promise<AuthContext>;
   /**

@@ -19,7 +19,13 @@ import { checkClaims, type ClaimPolicy } from './claim-checks.js';
 import { createRolesSource, toAuthContext, type RolesSource } from './claims.js';
 import { createDiscovery } from './discovery.js';
 import { checkBinding, createDpop, type CheckedProof, type DpopRuntime } from './dpop.js';
-import { DpopProofError, InvalidTokenError, UnauthorizedError, ZitauthError } from './errors.js';
+import {
+  DpopProofError,
+  InvalidTokenError,
+  UnauthorizedError,
+  ZitauthError,
+  type ChallengeOptions,
+} from './errors.js';
 import { extractCredential, type Credential, type ExtractOptions } from './extract.js';
 import type { HttpOptions } from './http.js';
 import { createIntrospector, type Introspector } from './introspection.js';
@@ -30,6 +36,7 @@ import { createNodeTransport } from './node-transport.js';
 import { publishCacheLookUp, publishRefused, publishVerified } from './observability/decisions.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { createReadinessCheck } from './readiness.js';
+import { createProtectedResource, type BearerMethod } from './resource-metadata.js';
 import type {
   AuthContext,
   CachedResult,
@@ -255,12 +262,35 @@ function safeStore(store: CacheStore<CachedResult>) {
   return safe;
 }
 
+/** Where tokens are accepted, as RFC 9728's `bearer_methods_supported` names it. */
+export function bearerMethods(transport: ResolvedOptions['transport']): BearerMethod[] {
+  return [
+    'header',
+    ...(transport.body ? (['body'] as const) : []),
+    ...(transport.query ? (['query'] as const) : []),
+  ];
+}
+
 /**
  * Builds a verifier. Throws `ZitauthConfigError` synchronously on a configuration mistake;
  * `await verifier.ready()` then checks what only the IdP can tell (see `readiness.ts`).
  */
 export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   const config = resolveOptions(options);
+  const protectedResource =
+    options.protectedResource === undefined
+      ? undefined
+      : createProtectedResource(options.protectedResource, {
+          issuers: [config.issuer],
+          bearerMethods: bearerMethods(config.transport),
+          dpopAlgorithms: config.dpop?.algorithms,
+          dpopRequired: config.dpop?.mode === 'required',
+        });
+  // What every challenge of this verifier carries, built once: refusals only point to it.
+  const challenge: ChallengeOptions = Object.freeze({
+    realm: config.realm,
+    resourceMetadata: protectedResource?.metadataUrl,
+  });
   const shutdown = new AbortController();
   // Each IdP call in flight listens to it (and lets go when answered); many may run at once.
   setMaxListeners(0, shutdown.signal);
@@ -293,7 +323,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   const extractOptions: ExtractOptions = {
     transport: config.transport,
     maxTokenBytes: config.maxTokenBytes,
-    errors: { realm: config.realm },
+    errors: challenge,
     dpop: dpop !== undefined,
   };
 
@@ -382,7 +412,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     }
     const refused = refusals.get(key);
     if (refused !== undefined || publishMiss) publishCacheLookUp(config.issuer, false);
-    if (refused !== undefined) throw new InvalidTokenError(refused);
+    if (refused !== undefined) throw new InvalidTokenError(refused, challenge);
     return undefined;
   }
 
@@ -402,7 +432,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   function refused(error: unknown, scheme: Credential['scheme'] = 'Bearer'): unknown {
     if (!(error instanceof ZitauthError)) return error;
     publishRefused(config.issuer, error);
-    const answer = error.withRealm(config.realm);
+    const answer = error.withChallenge(challenge);
     if (dpop === undefined) return answer;
     return answer.withDpop({ algs: dpop.algs, bearer: dpop.mode === 'allowed', used: scheme });
   }
@@ -417,7 +447,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     }
     if (credential !== undefined) return credential;
     if (!required) return null;
-    throw refused(new UnauthorizedError({ realm: config.realm }));
+    throw refused(new UnauthorizedError(challenge));
   }
 
   /** The proof of a `DPoP` request (checked before the token: a bad one costs no IdP call). */
@@ -498,6 +528,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   return {
     issuer: config.issuer,
     realm: config.realm,
+    protectedResource,
     verify,
     authenticate,
     authenticateSync,

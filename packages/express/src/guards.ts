@@ -16,7 +16,7 @@ import {
   type RoleGuardOptions,
   type ScopeGuardOptions,
 } from '@zitauth/core';
-import { realmOf } from './middleware.js';
+import { challengeOf } from './middleware.js';
 
 /** Where the organisation comes from: `{ param }`, `{ header }` or `(req) => orgId`. */
 export type OrgSource = CoreOrgSource<Request>;
@@ -34,7 +34,7 @@ const access: RequestAccess<Request> = {
 function handler(guard: Guard<Request>): RequestHandler {
   return (req, _res, next) => {
     Promise.resolve()
-      .then(() => guard(req.auth, req, realmOf(req)))
+      .then(() => guard(req.auth, req, challengeOf(req)))
       .then(() => next(), next);
   };
 }

@@ -13,6 +13,7 @@ export {
   type RequireRolesOptions,
   type RequireScopesOptions,
 } from './guards.js';
+export { resourceMetadata } from './resource-metadata.js';
 export { errorHandler, type ErrorHandlerOptions } from './error-handler.js';
 export {
   createMultiIssuerVerifier,
@@ -35,6 +36,7 @@ export {
   type IssuerOptions,
   type MultiIssuerOptions,
   type MultiIssuerVerifier,
+  type ProtectedResourceOptions,
   type Verifier,
   type VerifierOptions,
 } from '@zitauth/core';

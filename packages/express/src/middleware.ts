@@ -8,11 +8,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   authenticateRequest,
+  challengeOptions,
   nodeTokenRequest,
   resolveAuthOptions,
   UnauthorizedError,
   type AuthContext,
   type AuthOptions,
+  type ChallengeOptions,
   type Verifier,
 } from '@zitauth/core';
 
@@ -32,14 +34,15 @@ declare global {
 export type AuthMiddleware = RequestHandler & { readonly verifier: Verifier };
 
 /**
- * The realm of the verifier that handled each request, so a guard's 401 carries the same
- * challenge as the middleware's. A WeakMap keeps it off the request and lets it be collected.
+ * The challenge parameters (realm, `resource_metadata`) of the verifier that handled each
+ * request, so a guard's 401 or 403 carries the same challenge as the middleware's. A
+ * WeakMap keeps them off the request and lets them be collected.
  */
-const realms = new WeakMap<Request, string>();
+const challenges = new WeakMap<Request, ChallengeOptions>();
 
-/** The realm of the verifier `auth()` used for this request (undefined before `auth()`). */
-export function realmOf(req: Request): string | undefined {
-  return realms.get(req);
+/** The challenge parameters of the verifier `auth()` used for this request (undefined before `auth()`). */
+export function challengeOf(req: Request): ChallengeOptions | undefined {
+  return challenges.get(req);
 }
 
 /**
@@ -48,8 +51,9 @@ export function realmOf(req: Request): string | undefined {
  */
 export function auth(options: AuthOptions | Verifier): AuthMiddleware {
   const { verifier, required } = resolveAuthOptions(options);
+  const challenge = challengeOptions(verifier);
   const middleware = (req: Request, _res: Response, next: NextFunction): void => {
-    realms.set(req, verifier.realm);
+    challenges.set(req, challenge);
     const request = nodeTokenRequest(
       req,
       req.url.includes('access_token') ? req.query : undefined,
@@ -83,8 +87,7 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
 export function getAuth(req: Request): AuthContext {
   const caller = req.auth;
   if (caller == null) {
-    const realm = realms.get(req);
-    throw new UnauthorizedError(realm === undefined ? {} : { realm });
+    throw new UnauthorizedError(challenges.get(req) ?? {});
   }
   return caller;
 }

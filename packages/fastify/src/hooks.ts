@@ -12,6 +12,7 @@ import {
   roleGuard,
   scopeGuard,
   type AuthContext,
+  type ChallengeOptions,
   type Guard,
   type OrgSource as CoreOrgSource,
   type RequestAccess,
@@ -58,32 +59,32 @@ export function authenticateHook(
   };
 }
 
-function hook(guard: Guard<FastifyRequest>, realm: string): ZitauthHook {
+function hook(guard: Guard<FastifyRequest>, challenge: ChallengeOptions): ZitauthHook {
   return async (request) => {
-    await guard(request.auth, request, realm);
+    await guard(request.auth, request, challenge);
   };
 }
 
-/** The guards, bound to the plugin's realm so their 401 matches `authenticate`'s. */
-export function guards(realm: string) {
+/** The guards, bound to the plugin's challenge parameters so their 401 matches `authenticate`'s. */
+export function guards(challenge: ChallengeOptions) {
   return {
     requireRoles(
       roles: string | readonly string[],
       options: RequireRolesOptions = {},
     ): ZitauthHook {
-      return hook(roleGuard(roles, options, access), realm);
+      return hook(roleGuard(roles, options, access), challenge);
     },
     requireScopes(
       scopes: string | readonly string[],
       options: RequireScopesOptions = {},
     ): ZitauthHook {
-      return hook(scopeGuard(scopes, options), realm);
+      return hook(scopeGuard(scopes, options), challenge);
     },
     requireCheck(predicate: (auth: AuthContext) => boolean | Promise<boolean>): ZitauthHook {
-      return hook(checkGuard(predicate), realm);
+      return hook(checkGuard(predicate), challenge);
     },
     requireIssuer(issuers: string | readonly string[]): ZitauthHook {
-      return hook(issuerGuard(issuers), realm);
+      return hook(issuerGuard(issuers), challenge);
     },
   };
 }

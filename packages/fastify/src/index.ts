@@ -29,6 +29,7 @@ export {
   type IssuerOptions,
   type MultiIssuerOptions,
   type MultiIssuerVerifier,
+  type ProtectedResourceOptions,
   type Verifier,
   type VerifierOptions,
 } from '@zitauth/core';

@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { AuthContext, Verifier } from '@zitauth/core';
+import { challengeOptions, type AuthContext, type Verifier } from '@zitauth/core';
 import { renderErrors as renderErrorsWith } from './error-handler.js';
 import {
   authenticateHook,
@@ -53,13 +53,30 @@ const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, 
   const reportFault = createFaultReporter();
   app.decorate('authenticate', authenticateHook(verifier, required, reportFault));
   app.decorate('authenticateOptional', authenticateHook(verifier, false, reportFault));
-  const { requireRoles, requireScopes, requireCheck, requireIssuer } = guards(verifier.realm);
+  const { requireRoles, requireScopes, requireCheck, requireIssuer } = guards(
+    challengeOptions(verifier),
+  );
   app.decorate('requireRoles', requireRoles);
   app.decorate('requireScopes', requireScopes);
   app.decorate('requireCheck', requireCheck);
   app.decorate('requireIssuer', requireIssuer);
   if (renderErrors) app.setErrorHandler(renderErrorsWith(reportFault));
+  serveResourceMetadata(app, verifier);
 };
+
+/**
+ * With `protectedResource` configured, `GET` (and `HEAD`) of its well-known path answers
+ * the RFC 9728 document, without a token: a client reads it to learn where to get one.
+ */
+function serveResourceMetadata(app: FastifyInstance, verifier: Verifier): void {
+  const resource = verifier.protectedResource;
+  if (resource === undefined) return;
+  app.get(resource.metadataPath, async (_request, reply) => {
+    const { body, headers } = await resource.response();
+    // A Buffer is sent as it is: with a string, Fastify would append a charset to the type.
+    return reply.headers(headers).send(Buffer.from(body));
+  });
+}
 
 /** `await app.register(zitauth, { issuer, projectId })`. */
 export const zitauth = fp(plugin, { fastify: '5.x', name: '@zitauth/fastify' });

@@ -16,7 +16,7 @@ import {
   type RoleGuardOptions,
   type ScopeGuardOptions,
 } from '@zitauth/core';
-import { realmOf, type AuthState } from './middleware.js';
+import { challengeOf, type AuthState } from './middleware.js';
 
 /**
  * Where the organisation comes from: `{ param }` (`ctx.params`, set by @koa/router),
@@ -36,7 +36,7 @@ const access: RequestAccess<Context> = {
 /** Runs a (possibly async) guard, then the next middleware; a failure is thrown. */
 function middleware(guard: Guard<Context>): Middleware<AuthState> {
   return async (ctx, next) => {
-    await guard(ctx.state.auth, ctx, realmOf(ctx));
+    await guard(ctx.state.auth, ctx, challengeOf(ctx));
     await next();
   };
 }

@@ -7,11 +7,13 @@
 import type { Middleware } from 'koa';
 import {
   authenticateRequest,
+  challengeOptions,
   nodeTokenRequest,
   resolveAuthOptions,
   UnauthorizedError,
   type AuthContext,
   type AuthOptions,
+  type ChallengeOptions,
   type Verifier,
 } from '@zitauth/core';
 import { createFaultReporter } from './operator-log.js';
@@ -25,14 +27,15 @@ export interface AuthState {
 export type AuthMiddleware = Middleware<AuthState> & { readonly verifier: Verifier };
 
 /**
- * The realm of the verifier that handled each request, so a guard's 401 carries the same
- * challenge as the middleware's. A WeakMap keeps it off the context and lets it be collected.
+ * The challenge parameters (realm, `resource_metadata`) of the verifier that handled each
+ * request, so a guard's 401 or 403 carries the same challenge as the middleware's. A
+ * WeakMap keeps them off the context and lets them be collected.
  */
-const realms = new WeakMap<object, string>();
+const challenges = new WeakMap<object, ChallengeOptions>();
 
-/** The realm of the verifier `auth()` used for this request (undefined before `auth()`). */
-export function realmOf(ctx: object): string | undefined {
-  return realms.get(ctx);
+/** The challenge parameters of the verifier `auth()` used for this request (undefined before `auth()`). */
+export function challengeOf(ctx: object): ChallengeOptions | undefined {
+  return challenges.get(ctx);
 }
 
 /**
@@ -44,8 +47,9 @@ export function realmOf(ctx: object): string | undefined {
 export function auth(options: AuthOptions | Verifier): AuthMiddleware {
   const { verifier, required } = resolveAuthOptions(options);
   const reportFault = createFaultReporter();
+  const challenge = challengeOptions(verifier);
   const middleware: Middleware<AuthState> = async (ctx, next) => {
-    realms.set(ctx, verifier.realm);
+    challenges.set(ctx, challenge);
     const query = ctx.querystring.includes('access_token') ? ctx.query : undefined;
     const request = nodeTokenRequest(ctx.req, query, (ctx.request as { body?: unknown }).body);
     request.path = ctx.originalUrl; // mounting (koa-mount) rewrites ctx.req.url
@@ -66,8 +70,7 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
 export function getAuth(ctx: { state: { auth?: AuthContext | null } }): AuthContext {
   const caller = ctx.state.auth;
   if (caller == null) {
-    const realm = realms.get(ctx);
-    throw new UnauthorizedError(realm === undefined ? {} : { realm });
+    throw new UnauthorizedError(challenges.get(ctx) ?? {});
   }
   return caller;
 }
