@@ -37,12 +37,10 @@ export interface Api {
   readonly name: 'express' | 'koa' | 'fastify';
   /**
    * GETs `path` with the token as a bearer credential (none when undefined), or with
-   * exactly these headers (e.g. `Authorization: DPoP …` and a `DPoP` proof).
+   * exactly these headers (e.g. `Authorization: DPoP …` and a `DPoP` proof). `path` is
+   * `/me`, `/admin`, or the protected resource metadata when `protectedResource` is set.
    */
-  get(
-    path: '/me' | '/admin',
-    token?: string | Readonly<Record<string, string>>,
-  ): Promise<ApiResponse>;
+  get(path: string, token?: string | Readonly<Record<string, string>>): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -86,6 +84,7 @@ function expressApi(options: VerifierOptions): Api {
   const reply = (req: express.Request, res: express.Response): void => {
     res.json(describe(req.auth));
   };
+  if (options.protectedResource) app.use(zexpress.resourceMetadata(authenticate));
   app.get('/me', authenticate, reply);
   app.get('/admin', authenticate, zexpress.requireRoles('admin'), reply);
   app.use(zexpress.errorHandler());
@@ -105,7 +104,9 @@ function koaApi(options: VerifierOptions): Api {
   };
   router.get('/me', authenticate, reply);
   router.get('/admin', authenticate, zkoa.requireRoles('admin'), reply);
-  app.use(zkoa.errorHandler()).use(router.routes());
+  app.use(zkoa.errorHandler());
+  if (options.protectedResource) app.use(zkoa.resourceMetadata(authenticate));
+  app.use(router.routes());
   const callback = app.callback();
   return {
     name: 'koa',
