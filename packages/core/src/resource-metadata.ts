@@ -189,6 +189,10 @@ function signingKey(options: SignedMetadataOptions): KeyObject {
   if (!(ALGORITHMS_BY_KEY[type] ?? []).includes(alg)) {
     fail(`signedMetadata.alg "${String(alg).slice(0, 20)}" cannot be made with this key (${type})`);
   }
+  // jose refuses to sign with a shorter RSA key: say so now, not on the first request.
+  if ((keyObject.asymmetricKeyDetails?.modulusLength ?? 2048) < 2048) {
+    fail('signedMetadata.key: RSA keys need at least 2048 bits');
+  }
   return keyObject;
 }
 

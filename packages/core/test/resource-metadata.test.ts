@@ -232,6 +232,13 @@ describe('signed metadata', () => {
     [{ key: { kty: 'oct', k: 'c2VjcmV0' }, alg: 'HS256' }, /private KeyObject, CryptoKey or JWK/],
     [{ key: privateKey, alg: 'RS256' }, /cannot be made with this key \(ec:prime256v1\)/],
     [{ key: privateKey, alg: 'none' }, /cannot be made/],
+    [
+      {
+        key: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey,
+        alg: 'RS256',
+      },
+      /at least 2048 bits/,
+    ],
   ])('refuses a key that cannot sign at start-up (%#)', (signedMetadata, message) => {
     expect(() =>
       verifierWith({ resource: RESOURCE, signedMetadata } as ProtectedResourceOptions),
