@@ -323,3 +323,34 @@ describe('resource_metadata in challenges', () => {
     verifier.close();
   });
 });
+
+describe('with DPoP on', () => {
+  it('lists the proof algorithms, and says bound tokens are required in required mode', async () => {
+    const required = verifierWith(
+      { resource: RESOURCE },
+      { dpop: { mode: 'required', algorithms: ['ES256', 'EdDSA'] } },
+    );
+    expect(await documentOf(required)).toMatchObject({
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+      dpop_bound_access_tokens_required: true,
+    });
+    required.close();
+    const allowed = verifierWith({ resource: RESOURCE }, { dpop: 'allowed' });
+    const document = await documentOf(allowed);
+    expect(document['dpop_signing_alg_values_supported']).toContain('ES256');
+    expect(document).not.toHaveProperty('dpop_bound_access_tokens_required');
+    allowed.close();
+  });
+
+  it('names the metadata in both the Bearer and the DPoP challenge', async () => {
+    const verifier = verifierWith(
+      { resource: RESOURCE },
+      { dpop: { mode: 'allowed', algorithms: ['ES256'] } },
+    );
+    const error = await refusal(verifier.authenticate({}));
+    expect(error.headers['WWW-Authenticate']).toBe(
+      `Bearer realm="api", resource_metadata="${METADATA}", DPoP realm="api", resource_metadata="${METADATA}", algs="ES256"`,
+    );
+    verifier.close();
+  });
+});
