@@ -77,6 +77,7 @@ beforeAll(async () => {
     allowedOrigins: [spaUrl],
     login: { clientId: web.clientId },
     introspection,
+    browserMode: 'token',
     logger: false,
   });
   await gateway.listen({ host: '127.0.0.1', port: Number(new URL(gatewayUrl).port) });

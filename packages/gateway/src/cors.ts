@@ -41,3 +41,40 @@ export function addCors(
     });
   }
 }
+
+/** Methods and headers a page on an allowed origin may use on the session routes. */
+const SESSION_METHODS = 'GET, POST, PUT, PATCH, DELETE';
+const SESSION_HEADERS = 'X-Zitauth-CSRF, Content-Type, Accept';
+
+/**
+ * Credentialed CORS for the session routes and the API proxy, for a gateway on its own
+ * subdomain (`auth.example.com` serving `app.example.com`): the app calls with
+ * `credentials: 'include'` and the session cookie goes along. Only allowed origins are
+ * echoed, with `Access-Control-Allow-Credentials: true`; any other origin gets no CORS
+ * headers, so its page can neither read the answers nor pass the preflight that the CSRF
+ * header forces on state-changing requests. `paths` are route patterns as registered.
+ */
+export function addSessionCors(
+  app: FastifyInstance,
+  paths: readonly string[],
+  origins: readonly string[],
+): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!paths.includes(request.routeOptions.url ?? '')) return;
+    if (allowOrigin(request, reply, origins))
+      reply.header('access-control-allow-credentials', 'true');
+  });
+  for (const path of paths) {
+    app.options(path, async (request, reply) => {
+      if (allowOrigin(request, reply, origins)) {
+        reply.headers({
+          'access-control-allow-credentials': 'true',
+          'access-control-allow-methods': SESSION_METHODS,
+          'access-control-allow-headers': SESSION_HEADERS,
+          'access-control-max-age': '600',
+        });
+      }
+      return reply.code(204).send();
+    });
+  }
+}

@@ -37,6 +37,9 @@ export type CommonOptions = Pick<
   | 'redis'
   | 'cookieSecret'
   | 'returnTo'
+  | 'browserMode'
+  | 'upstreams'
+  | 'session'
 >;
 
 /** What the environment says. */
@@ -302,6 +305,44 @@ function readCookieSecret(env: Env, required: boolean): string | undefined {
   return value;
 }
 
+function readChoice<T extends string>(
+  env: Env,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value))
+    throw new EnvConfigError(name, `must be one of ${choices.join(', ')}`);
+  return value as T;
+}
+
+/** `GATEWAY_UPSTREAMS=quotes=http://127.0.0.1:3000,billing=https://billing.internal`. */
+function readUpstreams(env: Env): Record<string, string> | undefined {
+  const value = read(env, 'GATEWAY_UPSTREAMS');
+  if (value === undefined) return undefined;
+  const upstreams: Record<string, string> = {};
+  for (const entry of value.split(',')) {
+    const separator = entry.indexOf('=');
+    if (separator <= 0)
+      throw new EnvConfigError('GATEWAY_UPSTREAMS', 'must be name=url pairs separated by commas');
+    upstreams[entry.slice(0, separator).trim()] = entry.slice(separator + 1).trim();
+  }
+  return upstreams;
+}
+
+/** Browser mode, the session proxy's upstreams and the session cookie's SameSite. */
+function readBrowser(env: Env): Pick<CommonOptions, 'browserMode' | 'upstreams' | 'session'> {
+  const browserMode = readChoice(env, 'GATEWAY_BROWSER_MODE', ['session', 'token'] as const);
+  const sameSite = readChoice(env, 'GATEWAY_SESSION_SAMESITE', ['strict', 'lax', 'none'] as const);
+  const upstreams = readUpstreams(env);
+  return {
+    ...(browserMode === undefined ? {} : { browserMode }),
+    ...(upstreams === undefined ? {} : { upstreams }),
+    ...(sameSite === undefined ? {} : { session: { sameSite } }),
+  };
+}
+
 function readCommon(env: Env, host: string, port: number, loginConfigured: boolean): CommonOptions {
   const level = read(env, 'GATEWAY_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
@@ -330,6 +371,7 @@ function readCommon(env: Env, host: string, port: number, loginConfigured: boole
     ...(redis === undefined ? {} : { redis }),
     ...(cookieSecret === undefined ? {} : { cookieSecret }),
     ...(returnTo === undefined ? {} : { returnTo }),
+    ...readBrowser(env),
   };
 }
 

@@ -13,13 +13,16 @@ import Fastify, {
 import { createDiscovery, createVerifier, isZitauthError } from '@zitauth/core';
 import { errorHandler, zitauth } from '@zitauth/fastify';
 import { API_PREFIX, REALM, type GatewayContext } from './context.js';
-import { addCors } from './cors.js';
+import { createBrowserSessions, type BrowserSessions } from './browser-sessions.js';
+import { addCors, addSessionCors } from './cors.js';
 import { GatewayError, sendGatewayError } from './http-errors.js';
 import { loggerOptions } from './logging.js';
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from './options.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { m2mRoutes } from './routes/m2m.js';
+import { proxyRoutes, upstreamMap } from './routes/proxy.js';
+import { sessionRoutes } from './routes/session.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { validateRoutes } from './routes/validate.js';
 import {
@@ -92,6 +95,23 @@ async function awaitRedis(app: FastifyInstance, config: ResolvedOptions, store: 
   app.log.warn('the gateway store (Redis) does not answer yet; sessions answer 503 until it does');
 }
 
+/** Session mode: the session routes and the API proxy, with credentialed CORS. */
+async function browserRoutes(
+  app: FastifyInstance,
+  ctx: GatewayContext,
+): Promise<BrowserSessions | undefined> {
+  if (ctx.config.browserMode !== 'session') return undefined;
+  const browser = createBrowserSessions(ctx, ctx.store, app.log);
+  if (browser === undefined) return undefined;
+  const upstreams = upstreamMap(ctx.config.upstreams);
+  const paths = [`${API_PREFIX}/session`, `${API_PREFIX}/logout`];
+  for (const name of upstreams.keys()) paths.push(`/api/${name}`, `/api/${name}/*`);
+  addSessionCors(app, paths, ctx.config.allowedOrigins);
+  sessionRoutes(app, ctx, browser);
+  await proxyRoutes(app, browser, upstreams);
+  return browser;
+}
+
 /**
  * Builds the gateway. Throws `GatewayConfigError` (or core's `ZitauthConfigError`) at
  * once when the options are wrong.
@@ -119,7 +139,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   if (owned) app.addHook('onClose', async () => store.close());
   try {
     addCors(app, [`${API_PREFIX}/validate`, `${API_PREFIX}/userinfo`], config.allowedOrigins);
-    loginRoutes(app, ctx);
+    const browser = await browserRoutes(app, ctx);
+    loginRoutes(app, ctx, browser);
     m2mRoutes(app, ctx);
     await validateRoutes(app, ctx);
     userinfoRoutes(app, ctx);

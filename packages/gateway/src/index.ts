@@ -12,6 +12,8 @@ export {
   type M2mOptions,
   type RateLimitOptions,
 } from './options.js';
+export type { SessionOptions } from './browser-options.js';
+export type { SameSite } from './session-cookie.js';
 export { hashSecret, parseM2mClients, type M2mClient } from './m2m-clients.js';
 export { readEnvConfig, EnvConfigError, type EnvConfig } from './env.js';
 export { startDevIdp, type DevIdp } from './dev-idp.js';

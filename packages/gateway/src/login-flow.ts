@@ -53,6 +53,8 @@ export interface LoginResult {
   /** Seconds, as the IdP said; undefined when it did not. */
   expiresIn: number | undefined;
   idToken: string;
+  /** Issued when the login asked for `offline_access` (session mode does). */
+  refreshToken: string | undefined;
 }
 
 /** PKCE and nonce values the authorization request is built from (kept server-side). */
@@ -177,6 +179,7 @@ async function complete(
       accessToken: result.access_token,
       expiresIn: result.expires_in,
       idToken: result.id_token as string,
+      refreshToken: result.refresh_token,
     };
   } catch (error) {
     throw classify(error);

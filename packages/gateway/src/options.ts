@@ -5,6 +5,11 @@
  * elsewhere (`env.ts`); this module only sees values.
  */
 import type { FetchLike, IntrospectionAuth, KeyFileInput } from '@zitauth/core';
+import {
+  resolveBrowserOptions,
+  type BrowserOptionsInput,
+  type ResolvedBrowserOptions,
+} from './browser-options.js';
 import type { LogOptions } from './logging.js';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -54,7 +59,7 @@ export interface RateLimitOptions {
 }
 
 /** Options of `createGateway`. */
-export interface GatewayOptions {
+export interface GatewayOptions extends BrowserOptionsInput {
   /** The ZITADEL issuer, e.g. `https://acme.zitadel.cloud` (https; http only for loopback). */
   issuer: string;
   /** The project whose tokens are accepted (`aud`) and whose roles are read. */
@@ -120,7 +125,8 @@ export class GatewayConfigError extends TypeError {
 }
 
 /** The options with defaults applied and values checked. */
-export interface ResolvedOptions extends GatewayOptions {
+export interface ResolvedOptions
+  extends Omit<GatewayOptions, keyof ResolvedBrowserOptions>, ResolvedBrowserOptions {
   publicUrl: string;
   allowedOrigins: string[];
   secureCookies: boolean;
@@ -303,6 +309,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
   }
   const limits = options.rateLimit ?? {};
   const secureCookies = publicUrl.startsWith('https:');
+  const fail = (option: string, message: string) => new GatewayConfigError(option, message);
   return {
     ...options,
     publicUrl,
@@ -313,6 +320,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     // Over https the gateway is deployed, and a per-process key would break every login
     // that reaches another replica or outlives a restart.
     ...resolveCookieKey(options.cookieSecret, secureCookies && options.login !== undefined),
+    ...resolveBrowserOptions(options, secureCookies, fail),
     timeoutMs: positive(options.timeoutMs, 'timeoutMs', 5000),
     readinessCacheMs: options.readinessCacheMs ?? 2000,
     rateLimit: {

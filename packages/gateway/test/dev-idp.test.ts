@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createGateway, hashSecret, startDevIdp, type DevIdp } from '@zitauth/gateway';
-import { basic, fragmentOf, submitLogin } from './helpers.js';
+import { basic, submitLogin } from './helpers.js';
 
 const PUBLIC_URL = 'http://gateway.test';
 let dev: DevIdp;
@@ -37,12 +37,16 @@ describe('startDevIdp', () => {
       password: 'Password1!',
     });
     const done = await gateway.inject({ url: callback, headers: { cookie } });
-    const token = fragmentOf(String(done.headers.location)).get('access_token');
+    // Session mode by default: the browser gets a session cookie, not a token.
+    const session = ([] as string[])
+      .concat(done.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('zitauth_session='));
     const me = await gateway.inject({
-      url: '/api/v1/userinfo',
-      headers: { authorization: `Bearer ${token}` },
+      url: '/api/v1/session',
+      headers: { cookie: (session ?? '').split(';', 1)[0] ?? '' },
     });
-    expect(me.json()).toMatchObject({ userinfo: { name: 'Ada Lovelace' } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json<{ roles: { role: string }[] }>().roles.length).toBeGreaterThan(0);
   });
 
   it('gives the demo caller an M2M token', async () => {

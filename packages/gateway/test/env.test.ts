@@ -235,3 +235,34 @@ describe('readEnvConfig', () => {
     expect(error.message).not.toContain('top-secret-value');
   });
 });
+
+describe('readEnvConfig: browsers', () => {
+  it('reads the browser mode, the upstreams and the session cookie SameSite', () => {
+    const config = readEnvConfig({
+      GATEWAY_BROWSER_MODE: 'token',
+      GATEWAY_UPSTREAMS: 'quotes=http://127.0.0.1:3000, billing=https://billing.internal/v2',
+      GATEWAY_SESSION_SAMESITE: 'lax',
+    });
+    expect(config.common).toMatchObject({
+      browserMode: 'token',
+      upstreams: { quotes: 'http://127.0.0.1:3000', billing: 'https://billing.internal/v2' },
+      session: { sameSite: 'lax' },
+    });
+  });
+
+  it('leaves the defaults to createGateway when nothing is set', () => {
+    const { common } = readEnvConfig({});
+    expect(common).not.toHaveProperty('browserMode');
+    expect(common).not.toHaveProperty('upstreams');
+  });
+
+  it.each([
+    ['GATEWAY_BROWSER_MODE', { GATEWAY_BROWSER_MODE: 'cookies' }, /session, token/],
+    ['GATEWAY_UPSTREAMS', { GATEWAY_UPSTREAMS: 'http://127.0.0.1:3000' }, /name=url/],
+    ['GATEWAY_SESSION_SAMESITE', { GATEWAY_SESSION_SAMESITE: 'off' }, /strict, lax, none/],
+  ])('names %s when it is wrong', (variable, env, message) => {
+    const error = errorOf(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
+  });
+});

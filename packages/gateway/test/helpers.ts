@@ -66,6 +66,8 @@ export async function startStack(
     readinessCacheMs: 0,
     // Every inject() comes from 127.0.0.1: the limits get their own tests.
     rateLimit: { login: 10_000, token: 10_000 },
+    // The route tests need a token in hand; session mode has its own tests.
+    browserMode: 'token',
     ...overrides,
   });
   return {

@@ -24,6 +24,9 @@ const VARIABLES: Record<string, string> = {
   cookieSecret: 'GATEWAY_COOKIE_SECRET',
   returnTo: 'GATEWAY_RETURN_TO',
   trustProxy: 'GATEWAY_TRUST_PROXY',
+  upstreams: 'GATEWAY_UPSTREAMS',
+  browserMode: 'GATEWAY_BROWSER_MODE',
+  'session.sameSite': 'GATEWAY_SESSION_SAMESITE',
 };
 
 function loadEnv(): Env {
@@ -56,12 +59,24 @@ function explain(error: unknown): string {
   throw error;
 }
 
+function browserLines(config: EnvConfig): string[] {
+  if (config.common.browserMode === 'token')
+    return ['  browser mode: token (hand-off to page script)'];
+  const root = `${config.common.publicUrl}/api`;
+  const proxies = Object.keys(config.common.upstreams ?? {}).map((name) => `${root}/${name}/*`);
+  return [
+    `  browser mode: session  GET ${root}/v1/session  POST ${root}/v1/logout`,
+    ...(proxies.length === 0 ? [] : [`  API proxy: ${proxies.join('  ')}`]),
+  ];
+}
+
 function describe(config: EnvConfig, address: string, dev: DevIdp | undefined): string[] {
   const base = `${config.common.publicUrl}/api/v1`;
   return [
     `zitauth-gateway listening on ${address} (public URL ${config.common.publicUrl})`,
     `  ${base}/login  ${base}/callback  ${base}/logout  POST ${base}/m2m/token`,
     `  ${base}/validate  ${base}/userinfo  /healthz  /readyz`,
+    ...browserLines(config),
     `  allowed origins: ${config.common.allowedOrigins.join(', ') || '(none)'}`,
     ...(dev?.summary ?? [`  issuer ${config.zitadel?.issuer ?? ''}`]),
   ];

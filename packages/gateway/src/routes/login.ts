@@ -2,16 +2,18 @@
  * Browser login, as the seed's `/login` and `/callback`, plus `/logout`:
  *
  *   GET /login[?return_to=URL]   302 to the IdP (code + PKCE S256, state, nonce)
- *   GET /callback?code&state      302 to the app with `#access_token=…` in the fragment
- *   GET /logout[?return_to=URL]   302 to the IdP's end-session endpoint
+ *   GET /callback?code&state      302 to the app: a session cookie, or (token mode) the
+ *                                 access token in the fragment
+ *   GET /logout[?return_to=URL]   token mode: 302 to the IdP's end-session endpoint
  *
  * Differences from the seed, each closing a hole: the PKCE verifier and nonce never reach
  * page script (they travel sealed in an HttpOnly cookie, which also binds the login to
  * the browser that started it, and expires); the ID token is verified (signature, iss,
  * aud, nonce); and the browser only ever returns to an allowed page. What happens after
- * a successful code exchange is one step, `handOff`.
+ * a successful code exchange is one step, `completeLogin` (login-completion.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BrowserSessions } from '../browser-sessions.js';
 import type { GatewayContext } from '../context.js';
 import { API_PREFIX } from '../context.js';
 import {
@@ -22,13 +24,9 @@ import {
   readCookie,
   type CookieScope,
 } from '../cookies.js';
-import { badRequest, idpUnavailable, type GatewayError } from '../http-errors.js';
-import {
-  createLoginFlow,
-  LoginFlowError,
-  type LoginFlow,
-  type LoginResult,
-} from '../login-flow.js';
+import { badRequest, GatewayError, idpUnavailable } from '../http-errors.js';
+import { completeLogin } from '../login-completion.js';
+import { createLoginFlow, LoginFlowError, type LoginFlow } from '../login-flow.js';
 import { createLoginSealer, type LoginSealer, type PendingLogin } from '../login-state.js';
 import { resolveReturnTo } from '../origins.js';
 import { rateLimitHook } from '../rate-limit-hook.js';
@@ -44,6 +42,8 @@ function loginScope(ctx: GatewayContext): string {
     'urn:zitadel:iam:org:projects:roles',
     // ZITADEL names the user's organisation (auth.orgId, X-Auth-Home-Org-Id) only when asked.
     'urn:zitadel:iam:user:resourceowner',
+    // Sessions outlive the access token: the gateway refreshes it with a refresh token.
+    ...(ctx.config.browserMode === 'session' ? ['offline_access'] : []),
     ...(login?.extraScopes ?? []),
   ].join(' ');
 }
@@ -68,13 +68,8 @@ export interface LoginDeps {
   flow: LoginFlow | undefined;
   sealer: LoginSealer;
   cookies: CookieScope;
-}
-
-/** A login whose code was redeemed and whose ID token was verified. */
-export interface CompletedLogin {
-  result: LoginResult;
-  /** The allowed page the login was started for. */
-  returnTo: string;
+  /** Session mode's sessions; undefined in token mode. */
+  browser: BrowserSessions | undefined;
 }
 
 function requireFlow(deps: LoginDeps): LoginFlow {
@@ -111,20 +106,6 @@ async function pendingLogin(deps: LoginDeps, request: FastifyRequest, state: str
   return login;
 }
 
-/**
- * What the browser gets after a successful login: the access token in the fragment of
- * the return page (the fragment keeps it out of server logs and `Referer`).
- */
-function handOff(_deps: LoginDeps, reply: FastifyReply, login: CompletedLogin) {
-  const { result } = login;
-  const fragment = new URLSearchParams({ access_token: result.accessToken, token_type: 'Bearer' });
-  if (result.expiresIn !== undefined) fragment.set('expires_in', String(result.expiresIn));
-  return reply
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .redirect(`${login.returnTo}#${fragment.toString()}`, 302);
-}
-
 async function finishLogin(deps: LoginDeps, request: FastifyRequest, reply: FastifyReply) {
   const flow = requireFlow(deps);
   const query = rawQuery(request);
@@ -143,11 +124,22 @@ async function finishLogin(deps: LoginDeps, request: FastifyRequest, reply: Fast
     }
     throw unavailable(request, error);
   }
-  return handOff(deps, reply, { result, returnTo: login.returnTo });
+  return completeLogin(deps.browser, request, reply, result, login.returnTo);
 }
 
 async function logout(deps: LoginDeps, request: FastifyRequest, reply: FastifyReply) {
   const flow = requireFlow(deps);
+  // A session must end on the gateway too, and a GET cannot be protected against CSRF.
+  if (deps.browser !== undefined) {
+    throw new GatewayError(
+      405,
+      'invalid_request',
+      'Log out with POST and the X-Zitauth-CSRF header',
+      {
+        Allow: 'POST',
+      },
+    );
+  }
   const returnTo = returnTarget(request, deps.ctx);
   let url: URL | undefined;
   try {
@@ -173,7 +165,11 @@ function buildFlow(ctx: GatewayContext): LoginFlow | undefined {
 }
 
 /** Registers `/login`, `/callback` and `/logout` (under the API prefix). */
-export function loginRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+export function loginRoutes(
+  app: FastifyInstance,
+  ctx: GatewayContext,
+  browser: BrowserSessions | undefined,
+): void {
   const { config } = ctx;
   if (config.login !== undefined && config.cookieKeyIsEphemeral) {
     app.log.warn(
@@ -188,7 +184,7 @@ export function loginRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     secure: config.secureCookies,
     callbackPath: `${new URL(config.publicUrl).pathname.replace(/\/$/, '')}${API_PREFIX}/callback`,
   };
-  const deps: LoginDeps = { ctx, flow: buildFlow(ctx), sealer, cookies };
+  const deps: LoginDeps = { ctx, flow: buildFlow(ctx), sealer, cookies, browser };
   const limit = rateLimitHook({
     store: ctx.store,
     name: 'login',

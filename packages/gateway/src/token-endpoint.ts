@@ -1,0 +1,102 @@
+/**
+ * The two token-endpoint calls a browser session needs after the login: the refresh
+ * token grant (ZITADEL rotates the refresh token on each use, so the answer's new one
+ * replaces the old) and revocation at logout (RFC 7009). Protocol steps are
+ * oauth4webapi's; failures become a `LoginFlowError` that says whether the IdP refused
+ * (`rejected`: the refresh token is spent, revoked or expired) or could not be reached
+ * (`unavailable`), and never carries a token in its message.
+ */
+import * as oauth from 'oauth4webapi';
+import type { Discovery, FetchLike } from '@zitauth/core';
+import { classify, LoginFlowError } from './login-flow.js';
+
+/** Options of {@link createTokenEndpoint}. */
+export interface TokenEndpointOptions {
+  discovery: Discovery;
+  clientId: string;
+  clientSecret?: string | undefined;
+  /** Time limit of each call, in milliseconds. */
+  timeoutMs: number;
+  fetch?: FetchLike | undefined;
+}
+
+/** The tokens a refresh yields. */
+export interface RefreshedTokens {
+  accessToken: string;
+  /** Seconds, as the IdP said; undefined when it did not. */
+  expiresIn: number | undefined;
+  /** The next refresh token; undefined when the IdP keeps the old one valid. */
+  refreshToken: string | undefined;
+  idToken: string | undefined;
+}
+
+export interface TokenEndpoint {
+  /** Rejects with `LoginFlowError`. */
+  refresh(refreshToken: string): Promise<RefreshedTokens>;
+  /** Revokes a token; rejects with `LoginFlowError('unavailable')` when the IdP cannot be reached. */
+  revoke(token: string, hint: 'access_token' | 'refresh_token'): Promise<void>;
+}
+
+type FetchInit = oauth.CustomFetchOptions<'GET' | 'POST', URLSearchParams | undefined>;
+
+function httpOptions(options: TokenEndpointOptions) {
+  const custom = options.fetch;
+  return {
+    signal: () => AbortSignal.timeout(options.timeoutMs),
+    // Core already refused plain http for any host but loopback when the issuer was checked.
+    [oauth.allowInsecureRequests]: true,
+    ...(custom === undefined
+      ? {}
+      : {
+          [oauth.customFetch]: (url: string, init: FetchInit) =>
+            custom(url, { ...init, body: init.body ?? null } as RequestInit),
+        }),
+  };
+}
+
+export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoint {
+  const client: oauth.Client = { client_id: options.clientId };
+  const clientAuth =
+    options.clientSecret === undefined
+      ? oauth.None()
+      : oauth.ClientSecretBasic(options.clientSecret);
+  const http = httpOptions(options);
+  const server = async () => (await options.discovery.metadata()) as oauth.AuthorizationServer;
+  return {
+    async refresh(refreshToken) {
+      try {
+        const as = await server();
+        const response = await oauth.refreshTokenGrantRequest(
+          as,
+          client,
+          clientAuth,
+          refreshToken,
+          http,
+        );
+        if (response.status >= 500)
+          throw new LoginFlowError('unavailable', `HTTP ${response.status}`);
+        const result = await oauth.processRefreshTokenResponse(as, client, response);
+        return {
+          accessToken: result.access_token,
+          expiresIn: result.expires_in,
+          refreshToken: result.refresh_token,
+          idToken: result.id_token,
+        };
+      } catch (error) {
+        throw classify(error);
+      }
+    },
+    async revoke(token, hint) {
+      try {
+        const as = await server();
+        const response = await oauth.revocationRequest(as, client, clientAuth, token, {
+          ...http,
+          additionalParameters: { token_type_hint: hint },
+        });
+        await oauth.processRevocationResponse(response);
+      } catch (error) {
+        throw classify(error);
+      }
+    },
+  };
+}
