@@ -1,17 +1,21 @@
 /**
- * The seed's user journey in a real browser (Debian's headless Chromium through
- * playwright-core; no browser is downloaded): open the demo app, log in on the local
- * IdP's page through the gateway, come back with a token, call the quote API and see a
- * quote, fetch user info and see the name, log out. Screenshots of each step go to
- * test-artifacts/.
+ * The demo app in a real browser (Debian's headless Chromium through playwright-core; no
+ * browser is downloaded), with the gateway as its backend-for-frontend, in both supported
+ * placements: on its own subdomain of the app's site (`auth.zitauth.localhost` serving
+ * `app.zitauth.localhost`, credentialed CORS) and under a path of the app's own origin
+ * (`app.localhost/auth`, forwarded by the app's server as a reverse proxy would).
+ * Chromium resolves `*.localhost` to 127.0.0.1 itself. Each journey: log in on the local
+ * IdP's page through the gateway, call the quote API through the gateway's proxy, check
+ * that no token is readable by page script, log out. A login-CSRF attempt (an attacker's
+ * callback sent to the victim) is refused. Screenshots go to test-artifacts/.
  */
 import type { Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '@zitauth/gateway';
 import { startTestIdp, type TestIdp, type User } from '@zitauth/testing';
 import { createApp } from '../../examples/express-quotes/src/app.js';
@@ -28,17 +32,21 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+type Placement = 'subdomain' | 'path';
+
+/** One app with its gateway, in one placement. */
+interface Deployment {
+  appUrl: string;
+  gatewayPublicUrl: string;
+  close(): Promise<void>;
 }
 
 let idp: TestIdp;
 let ada: User;
+let mallory: User;
 let api: Server;
-let gateway: FastifyInstance;
-let spa: Server;
-let spaUrl: string;
+let apiUrl: string;
+let introspection: { clientId: string; clientSecret: string };
 let browser: Browser;
 
 beforeAll(async () => {
@@ -51,122 +59,226 @@ beforeAll(async () => {
     familyName: 'Lovelace',
     roles: ['editor'],
   });
+  mallory = idp.createUser({ userName: 'mallory', roles: ['reader'] });
   const introspector = idp.createApiApp({ auth: 'basic' });
-  const introspection = {
-    clientId: introspector.clientId,
-    clientSecret: introspector.clientSecret,
-  };
+  introspection = { clientId: introspector.clientId, clientSecret: introspector.clientSecret };
   api = createApp({
     auth: { issuer: idp.issuer, projectId: idp.defaultProject.id, introspection },
   }).listen(0, '127.0.0.1');
   await new Promise((resolve) => api.once('listening', resolve));
-  const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-
-  // The gateway's URL is registered with the IdP before it starts, so its port is picked first.
-  const gatewayUrl = `http://127.0.0.1:${await freePort()}`;
-  spa = createSpaServer({ gatewayUrl, apiUrl });
-  spaUrl = await listen(spa);
-  const web = idp.createWebApp({
-    redirectUris: [`${gatewayUrl}/api/v1/callback`],
-    postLogoutRedirectUris: [`${spaUrl}/`],
-  });
-  gateway = await createGateway({
-    issuer: idp.issuer,
-    projectId: idp.defaultProject.id,
-    publicUrl: gatewayUrl,
-    allowedOrigins: [spaUrl],
-    login: { clientId: web.clientId },
-    introspection,
-    browserMode: 'token',
-    logger: false,
-  });
-  await gateway.listen({ host: '127.0.0.1', port: Number(new URL(gatewayUrl).port) });
+  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await gateway?.close();
-  for (const server of [spa, api]) {
-    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
-  }
+  if (api !== undefined) await new Promise((resolve) => api.close(resolve));
   await idp?.close();
 });
 
-let page: Page;
-let problems: string[];
-beforeEach(async () => {
-  const context = await browser.newContext();
-  page = await context.newPage();
-  problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+const close = (server: Server) => new Promise((resolve) => server.close(resolve));
+
+/** Starts the app and its gateway; ports are picked first, as the IdP must know the URLs. */
+async function deploy(placement: Placement): Promise<Deployment> {
+  const appPort = await freePort();
+  const gatewayPort = await freePort();
+  const appUrl =
+    placement === 'subdomain'
+      ? `http://app.zitauth.localhost:${appPort}`
+      : `http://app.localhost:${appPort}`;
+  const gatewayPublicUrl =
+    placement === 'subdomain' ? `http://auth.zitauth.localhost:${gatewayPort}` : `${appUrl}/auth`;
+  const web = idp.createWebApp({
+    redirectUris: [`${gatewayPublicUrl}/api/v1/callback`],
+    postLogoutRedirectUris: [`${appUrl}/`],
   });
-});
-afterEach(async () => {
-  await page.context().close();
-});
-
-const shot = (name: string) =>
-  page.screenshot({ path: join(ARTIFACTS, `browser-${name}.png`), fullPage: true });
-
-/** From the demo app to the IdP's login page and back, logged in. */
-async function logIn(): Promise<void> {
-  await page.goto(spaUrl);
-  await expect.poll(() => page.textContent('#status')).toBe('Not logged in');
-  await shot('1-app');
-  await page.click('#login');
-  await page.waitForURL((url) => url.href.startsWith(idp.issuer));
-  await page.fill('#username', ada.userName);
-  await page.fill('#password', ada.password);
-  await shot('2-idp-login');
-  await page.click('#login-submit');
-  await page.waitForURL((url) => url.href.startsWith(spaUrl));
-  await expect.poll(() => page.textContent('#status')).toBe('Access token received');
+  const gateway: FastifyInstance = await createGateway({
+    issuer: idp.issuer,
+    projectId: idp.defaultProject.id,
+    publicUrl: gatewayPublicUrl,
+    allowedOrigins: [appUrl],
+    login: { clientId: web.clientId },
+    introspection,
+    upstreams: { quotes: `${apiUrl}/api` },
+    logger: false,
+  });
+  await gateway.listen({ host: '127.0.0.1', port: gatewayPort });
+  const spa = createSpaServer(
+    placement === 'subdomain'
+      ? { gatewayUrl: gatewayPublicUrl }
+      : { gatewayUrl: '/auth', gatewayUpstream: `http://127.0.0.1:${gatewayPort}` },
+  );
+  await new Promise<void>((resolve) => spa.listen(appPort, '127.0.0.1', resolve));
+  return {
+    appUrl,
+    gatewayPublicUrl,
+    close: async () => {
+      await close(spa);
+      await gateway.close();
+    },
+  };
 }
 
-describe('the demo app in Chromium', () => {
-  it('logs in through the gateway, calls the quote API and fetches user info', async () => {
-    await logIn();
-    // The token is taken out of the address bar at once.
-    expect(new URL(page.url()).hash).toBe('');
-    await shot('3-logged-in');
-
-    await page.click('#call-api');
-    await expect.poll(() => page.textContent('#quote')).toMatch(/^“.+” — .+$/);
-    await shot('4-quote');
-
-    await page.click('#userinfo');
-    await expect.poll(() => page.textContent('#user')).toContain('Ada Lovelace');
-    expect(await page.textContent('#userinfo-json')).toContain(ada.email);
-    await shot('5-userinfo');
-    expect(await page.textContent('#error')).toBe('');
-    expect(problems).toEqual([]);
+/** A fresh browser profile with a page that records script errors. */
+async function openPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().includes('401'))
+      problems.push(`console: ${message.text()}`);
   });
+  return { context, page, problems };
+}
 
-  it('logs out through the IdP and comes back logged out', async () => {
-    await logIn();
-    await page.click('#logout');
-    await page.waitForURL(
-      (url) => url.href.startsWith(spaUrl) && !url.href.includes('end_session'),
-    );
-    await expect.poll(() => page.textContent('#status')).toBe('Not logged in');
-    expect(await page.isDisabled('#call-api')).toBe(true);
-    await shot('6-logged-out');
-  });
+/** What page script can read: cookies and both storages (evaluated in the page). */
+function scriptVisibleState(page: Page): Promise<unknown> {
+  return page.evaluate(
+    '({ cookie: document.cookie, local: Object.entries(localStorage), session: Object.entries(sessionStorage) })',
+  );
+}
 
+describe.each(['subdomain', 'path'] as const)(
+  'the demo app with the gateway on a %s',
+  (placement) => {
+    let deployment: Deployment;
+    beforeAll(async () => {
+      deployment = await deploy(placement);
+    });
+    afterAll(() => deployment?.close());
+
+    const shot = (page: Page, name: string) =>
+      page.screenshot({
+        path: join(ARTIFACTS, `browser-${placement}-${name}.png`),
+        fullPage: true,
+      });
+
+    /** From the app to the IdP's login page and back, signed in. */
+    async function logIn(page: Page, user: User): Promise<void> {
+      await page.goto(deployment.appUrl);
+      await expect.poll(() => page.textContent('#status')).toBe('Not logged in');
+      await page.click('#login');
+      await page.waitForURL((url) => url.href.startsWith(idp.issuer));
+      await page.fill('#username', user.userName);
+      await page.fill('#password', user.password);
+      await page.click('#login-submit');
+      await page.waitForURL(
+        (url) => url.href.startsWith(deployment.appUrl) && !url.href.includes('/auth/'),
+      );
+      await expect.poll(() => page.textContent('#status')).toBe(`Signed in as ${user.id}`);
+    }
+
+    it('logs in, calls the quote API through the gateway, and page script holds no token', async () => {
+      const { context, page, problems } = await openPage();
+      try {
+        await page.goto(deployment.appUrl);
+        await shot(page, '1-app');
+        await logIn(page, ada);
+        await shot(page, '2-signed-in');
+
+        await page.click('#call-api');
+        await expect.poll(() => page.textContent('#quote')).toMatch(/^“.+” — .+$/);
+        await page.click('#userinfo');
+        await expect.poll(() => page.textContent('#user')).toBe('Roles: editor (acme.localhost)');
+        await shot(page, '3-quote-and-session');
+
+        // The session cookie exists, but only the browser and the gateway can see it.
+        const cookies = await context.cookies();
+        const session = cookies.find((c) => c.name === 'zitauth_session');
+        expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+        expect(new URL(deployment.gatewayPublicUrl).hostname).toBe(session?.domain);
+        expect(await scriptVisibleState(page)).toEqual({ cookie: '', local: [], session: [] });
+        expect(await page.content()).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+        expect(await page.textContent('#error')).toBe('');
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('logs out: the session ends at the gateway and at the IdP', async () => {
+      const { context, page } = await openPage();
+      try {
+        await logIn(page, ada);
+        await page.click('#logout');
+        await page.waitForURL(
+          (url) => url.href.startsWith(deployment.appUrl) && !url.href.includes('end_session'),
+        );
+        await expect.poll(() => page.textContent('#status')).toBe('Not logged in');
+        expect(await page.isDisabled('#call-api')).toBe(true);
+        expect((await context.cookies()).map((c) => c.name)).not.toContain('zitauth_session');
+        const status = await page.evaluate(
+          async (url) => (await fetch(url, { credentials: 'include' })).status,
+          `${deployment.gatewayPublicUrl}/api/quotes/quote`,
+        );
+        expect(status).toBe(401);
+        await shot(page, '4-logged-out');
+      } finally {
+        await context.close();
+      }
+    });
+
+    it("refuses a login CSRF: the attacker's callback opened in the victim's browser", async () => {
+      // The attacker logs in as themself and stops before the gateway's callback: the IdP's
+      // answer to the login form is read, not followed (a route sees no redirect targets).
+      const attacker = await openPage();
+      let forged = '';
+      await attacker.context.route(
+        (url) => url.pathname === '/ui/login/login',
+        async (route) => {
+          const answer = await route.fetch({ maxRedirects: 0 });
+          forged = answer.headers()['location'] ?? '';
+          await route.abort();
+        },
+      );
+      await attacker.page.goto(deployment.appUrl);
+      await attacker.page.click('#login');
+      await attacker.page.waitForURL((url) => url.href.startsWith(idp.issuer));
+      await attacker.page.fill('#username', mallory.userName);
+      await attacker.page.fill('#password', mallory.password);
+      await attacker.page.click('#login-submit').catch(() => undefined);
+      await expect.poll(() => forged).toContain('code=');
+      await attacker.context.close();
+
+      // The victim's browser is made to open it.
+      const victim = await openPage();
+      try {
+        const answer = await victim.page.goto(forged);
+        expect(answer?.status()).toBe(400);
+        expect(await answer?.text()).toContain('invalid_request');
+        await shot(victim.page, '5-login-csrf-refused');
+        expect((await victim.context.cookies()).map((c) => c.name)).not.toContain(
+          'zitauth_session',
+        );
+        await victim.page.goto(deployment.appUrl);
+        await expect.poll(() => victim.page.textContent('#status')).toBe('Not logged in');
+      } finally {
+        await victim.context.close();
+      }
+    });
+  },
+);
+
+describe('the IdP login page', () => {
   it('keeps the user on the IdP page after a wrong password', async () => {
-    await page.goto(spaUrl);
-    await page.click('#login');
-    await page.waitForURL((url) => url.href.startsWith(idp.issuer));
-    await page.fill('#username', ada.userName);
-    await page.fill('#password', 'wrong password');
-    await page.click('#login-submit');
-    await expect
-      .poll(() => page.textContent('#login-error'))
-      .toContain('Invalid login name or password');
-    expect(page.url().startsWith(spaUrl)).toBe(false);
-    await shot('7-wrong-password');
+    const deployment = await deploy('subdomain');
+    const { context, page } = await openPage();
+    try {
+      await page.goto(deployment.appUrl);
+      await page.click('#login');
+      await page.waitForURL((url) => url.href.startsWith(idp.issuer));
+      await page.fill('#username', ada.userName);
+      await page.fill('#password', 'wrong password');
+      await page.click('#login-submit');
+      await expect
+        .poll(() => page.textContent('#login-error'))
+        .toContain('Invalid login name or password');
+      expect(page.url().startsWith(deployment.appUrl)).toBe(false);
+      await page.screenshot({ path: join(ARTIFACTS, 'browser-wrong-password.png') });
+    } finally {
+      await context.close();
+      await deployment.close();
+    }
   });
 });

@@ -1,34 +1,33 @@
 /*
- * The demo app's script: log in through the gateway, call the quote API with the access
- * token, fetch the user's profile through the gateway. Plain JavaScript, no build step.
- *
- * The token arrives in the URL fragment (the gateway's callback puts it there, as the
- * seed does): it is read once, removed from the address bar and history right away, and
- * kept in memory only, so a reload or a new tab starts logged out.
+ * The demo app's script. The gateway is this app's backend-for-frontend: it keeps the
+ * tokens, the browser holds only its HttpOnly session cookie, and this script never sees
+ * a token. It asks the gateway who is signed in, calls the quote API through the
+ * gateway's proxy, and logs out with a POST that carries the CSRF header. Plain
+ * JavaScript, no build step.
  */
-/* global document, location, history */
+/* global document, location */
 
-const state = { token: undefined, gatewayUrl: '' };
+const state = { gatewayUrl: '', session: undefined };
 
 const element = (id) => document.getElementById(id);
 
+/** A request to the gateway, with its session cookie (also across subdomains). */
+function gateway(path, init = {}) {
+  return fetch(`${state.gatewayUrl}${path}`, { credentials: 'include', ...init });
+}
+
 function render() {
-  const loggedIn = state.token !== undefined;
-  element('status').textContent = loggedIn ? 'Access token received' : 'Not logged in';
-  element('login').disabled = loggedIn;
-  for (const id of ['call-api', 'userinfo', 'logout']) element(id).disabled = !loggedIn;
+  const { session } = state;
+  element('status').textContent =
+    session === undefined
+      ? 'Not logged in'
+      : `Signed in as ${session.name ?? session.preferred_username ?? session.subject}`;
+  element('login').disabled = session !== undefined;
+  for (const id of ['call-api', 'userinfo', 'logout']) element(id).disabled = session === undefined;
 }
 
 function showError(text) {
   element('error').textContent = text;
-}
-
-/** The token from `#access_token=…`, and the fragment gone from the URL and history. */
-function takeTokenFromFragment() {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get('access_token');
-  if (location.hash !== '') history.replaceState(null, '', location.pathname + location.search);
-  return token === null || token === '' ? undefined : token;
 }
 
 async function describeFailure(response) {
@@ -36,11 +35,17 @@ async function describeFailure(response) {
   return `${response.status}: ${body.error_description ?? body.error ?? response.statusText}`;
 }
 
+async function loadSession() {
+  const response = await gateway('/api/v1/session');
+  if (response.ok) state.session = await response.json();
+  else if (response.status === 401) state.session = undefined;
+  else showError(`The gateway answered ${await describeFailure(response)}`);
+  render();
+}
+
 async function callApi() {
   showError('');
-  const response = await fetch('/api/quote', {
-    headers: { authorization: `Bearer ${state.token}` },
-  });
+  const response = await gateway('/api/quotes/quote');
   if (!response.ok) {
     showError(`The quote API answered ${await describeFailure(response)}`);
     return;
@@ -49,19 +54,11 @@ async function callApi() {
   element('quote').textContent = `“${quote.text}” — ${quote.author}`;
 }
 
-async function fetchUserinfo() {
-  showError('');
-  const response = await fetch(`${state.gatewayUrl}/api/v1/userinfo`, {
-    headers: { authorization: `Bearer ${state.token}` },
-  });
-  if (!response.ok) {
-    showError(`The gateway answered ${await describeFailure(response)}`);
-    return;
-  }
-  const { userinfo } = await response.json();
-  element('user').textContent =
-    `Signed in as ${userinfo.name ?? userinfo.sub} (${userinfo.email ?? 'no email'})`;
-  element('userinfo-json').textContent = JSON.stringify(userinfo, null, 2);
+function showSession() {
+  const { session } = state;
+  const roles = session.roles.map((r) => `${r.role} (${r.orgDomain})`).join(', ');
+  element('user').textContent = `Roles: ${roles || 'none'}`;
+  element('userinfo-json').textContent = JSON.stringify(session, null, 2);
 }
 
 /** Where the gateway sends the browser back to: this page, on this origin. */
@@ -69,26 +66,35 @@ function returnTo() {
   return encodeURIComponent(`${location.origin}${location.pathname}`);
 }
 
+async function logout() {
+  // The custom header is the CSRF proof: another site cannot send it without a preflight.
+  const response = await gateway(`/api/v1/logout?return_to=${returnTo()}`, {
+    method: 'POST',
+    headers: { 'X-Zitauth-CSRF': '1' },
+  });
+  if (!response.ok) {
+    showError(`The gateway answered ${await describeFailure(response)}`);
+    return;
+  }
+  state.session = undefined;
+  render();
+  location.assign((await response.json()).endSessionUrl);
+}
+
+const onClick = (id, action) =>
+  element(id).addEventListener('click', () => void action().catch((e) => showError(String(e))));
+
 async function start() {
   const config = await (await fetch('/config.json')).json();
   state.gatewayUrl = config.gatewayUrl;
-  state.token = takeTokenFromFragment();
   element('login').addEventListener('click', () => {
     location.assign(`${state.gatewayUrl}/api/v1/login?return_to=${returnTo()}`);
   });
-  element('logout').addEventListener('click', () => {
-    state.token = undefined;
-    location.assign(`${state.gatewayUrl}/api/v1/logout?return_to=${returnTo()}`);
-  });
-  element('call-api').addEventListener(
-    'click',
-    () => void callApi().catch((e) => showError(String(e))),
-  );
-  element('userinfo').addEventListener(
-    'click',
-    () => void fetchUserinfo().catch((e) => showError(String(e))),
-  );
+  onClick('logout', logout);
+  onClick('call-api', callApi);
+  onClick('userinfo', async () => showSession());
   render();
+  await loadSession();
 }
 
 start().catch((error) => showError(`The page could not start: ${error}`));

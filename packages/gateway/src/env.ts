@@ -65,6 +65,9 @@ const ZITADEL_VARIABLES = [
   'ZITADEL_SERVICE_KEY_FILE',
 ];
 
+/** The quote API of the examples, proxied in the embedded-IdP mode when no upstream is set. */
+export const DEV_UPSTREAMS = { quotes: 'http://127.0.0.1:3000/api' };
+
 /** Origins the embedded-IdP mode allows when none are set: the SPA example's. */
 export const DEV_ORIGINS = ['http://127.0.0.1:3001', 'http://localhost:3001'];
 
@@ -423,6 +426,7 @@ export function readEnvConfig(env: Env): EnvConfig {
   readDevIdp(env, zitadel !== undefined, host, common.publicUrl);
   if (zitadel === undefined && common.allowedOrigins.length === 0)
     common.allowedOrigins = DEV_ORIGINS;
+  if (zitadel === undefined && common.upstreams === undefined) common.upstreams = DEV_UPSTREAMS;
   return {
     host,
     port,

@@ -250,10 +250,12 @@ describe('readEnvConfig: browsers', () => {
     });
   });
 
-  it('leaves the defaults to createGateway when nothing is set', () => {
+  it('proxies the example quote API in the embedded-IdP mode when no upstream is set', () => {
     const { common } = readEnvConfig({});
     expect(common).not.toHaveProperty('browserMode');
-    expect(common).not.toHaveProperty('upstreams');
+    expect(common.upstreams).toEqual({ quotes: 'http://127.0.0.1:3000/api' });
+    const zitadel = readEnvConfig({ ...ZITADEL });
+    expect(zitadel.common).not.toHaveProperty('upstreams');
   });
 
   it.each([
