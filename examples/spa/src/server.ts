@@ -20,7 +20,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 export interface SpaServerOptions {
   /** Where the page finds the gateway: its URL, or a path on this origin such as `/auth`. */
   gatewayUrl: string;
-  /** With a path `gatewayUrl`: the gateway's own address, which `${path}/*` is forwarded to. */
+  /**
+   * With a path `gatewayUrl`: the gateway's own address, which `${path}/*` is forwarded to.
+   * Leave it unset when a reverse proxy in front of this server routes the path itself.
+   */
   gatewayUpstream?: string | undefined;
 }
 
@@ -136,8 +139,6 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, options: Spa
 
 function checkOptions(options: SpaServerOptions): void {
   const onPath = options.gatewayUrl.startsWith('/');
-  if (onPath && options.gatewayUpstream === undefined)
-    throw new TypeError('gatewayUpstream is required when gatewayUrl is a path');
   if (onPath && !/^\/[a-z0-9-]+$/.test(options.gatewayUrl))
     throw new TypeError('a gatewayUrl path is one segment, such as /auth');
 }
