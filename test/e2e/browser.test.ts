@@ -166,7 +166,9 @@ describe.each(['subdomain', 'path'] as const)(
       await page.waitForURL(
         (url) => url.href.startsWith(deployment.appUrl) && !url.href.includes('/auth/'),
       );
-      await expect.poll(() => page.textContent('#status')).toBe(`Signed in as ${user.id}`);
+      await expect
+        .poll(() => page.textContent('#status'))
+        .toBe(`Signed in as ${user.givenName} ${user.familyName}`);
     }
 
     it('logs in, calls the quote API through the gateway, and page script holds no token', async () => {

@@ -74,7 +74,12 @@ beforeAll(async () => {
   requireExecutable(CHROMIUM, ['--version'], 'apt-get install -y chromium');
   mkdirSync(ARTIFACTS, { recursive: true });
   [idp, redis] = await Promise.all([startTestIdp(), startRedisServer()]);
-  ada = idp.createUser({ userName: 'ada', roles: ['editor'] });
+  ada = idp.createUser({
+    userName: 'ada',
+    givenName: 'Ada',
+    familyName: 'Lovelace',
+    roles: ['editor'],
+  });
   const introspector = idp.createApiApp({ auth: 'basic' });
   api = createApp({
     auth: {
@@ -186,7 +191,7 @@ async function openLoginForm(page: Page): Promise<void> {
 async function submitLogin(page: Page): Promise<void> {
   await page.click('#login-submit');
   await page.waitForURL((url) => url.href.startsWith(appUrl) && !url.pathname.startsWith('/auth'));
-  await expect.poll(() => page.textContent('#status')).toBe(`Signed in as ${ada.id}`);
+  await expect.poll(() => page.textContent('#status')).toBe('Signed in as Ada Lovelace');
 }
 
 /** `count` requests of `path` from the page, in order: status and which replica answered. */

@@ -21,7 +21,11 @@ async function startSession(
   try {
     const previous = browser.sessionId(request);
     if (previous !== undefined) await browser.sessions.end(previous);
-    const { id } = await browser.sessions.create(result);
+    const profile = await browser.tokens.profile(result.accessToken).catch((error: unknown) => {
+      request.log.info({ reason: (error as Error).name }, 'no profile for the session');
+      return undefined;
+    });
+    const { id } = await browser.sessions.create(result, profile);
     reply.header('set-cookie', sessionCookie(id, browser.lifetimeMs, browser.cookie));
   } catch (error) {
     request.log.error({ reason: (error as Error).name }, 'a session could not be stored');

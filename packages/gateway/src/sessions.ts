@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LoginFlowError } from './login-flow.js';
 import { newSessionId, seal, sessionKey, unseal } from './session-seal.js';
-import type { RefreshedTokens, TokenEndpoint } from './token-endpoint.js';
+import type { Profile, RefreshedTokens, TokenEndpoint } from './token-endpoint.js';
 
 /** The part of the gateway's store sessions use; values are JSON. */
 export interface SessionBackend {
@@ -28,6 +28,8 @@ export interface SessionData {
   readonly accessExpiresAt: number;
   readonly refreshToken: string | undefined;
   readonly idToken: string;
+  /** Display claims fetched at login; decide nothing. */
+  readonly profile: Profile | undefined;
   readonly createdAt: number;
   /** The session ends here, refreshed or not. */
   readonly expiresAt: number;
@@ -60,7 +62,7 @@ export interface SessionsOptions {
 
 export interface Sessions {
   /** Stores a new session; resolves its id (for the cookie). */
-  create(login: LoginTokens): Promise<{ id: string; data: SessionData }>;
+  create(login: LoginTokens, profile?: Profile): Promise<{ id: string; data: SessionData }>;
   /** The session as stored, or undefined (unknown, expired, or not sealed under this id). */
   load(id: string): Promise<SessionData | undefined>;
   /**
@@ -170,7 +172,7 @@ export function createSessions(options: SessionsOptions): Sessions {
   }
 
   return {
-    async create(login) {
+    async create(login, profile) {
       const id = newSessionId();
       const created = now();
       const data: SessionData = {
@@ -178,6 +180,7 @@ export function createSessions(options: SessionsOptions): Sessions {
         accessExpiresAt: accessUntil(login.expiresIn),
         refreshToken: login.refreshToken,
         idToken: login.idToken,
+        profile,
         createdAt: created,
         expiresAt: created + options.lifetimeMs,
       };

@@ -1,7 +1,8 @@
 /**
- * The two token-endpoint calls a browser session needs after the login: the refresh
- * token grant (ZITADEL rotates the refresh token on each use, so the answer's new one
- * replaces the old) and revocation at logout (RFC 7009). Protocol steps are
+ * The IdP calls a browser session needs after the login: the refresh token grant
+ * (ZITADEL rotates the refresh token on each use, so the answer's new one replaces the
+ * old), revocation at logout (RFC 7009), and the user's display name from userinfo
+ * (ZITADEL's ID tokens carry no profile claims unless the app asks for them). Protocol steps are
  * oauth4webapi's; failures become a `LoginFlowError` that says whether the IdP refused
  * (`rejected`: the refresh token is spent, revoked or expired) or could not be reached
  * (`unavailable`), and never carries a token in its message.
@@ -35,6 +36,24 @@ export interface TokenEndpoint {
   refresh(refreshToken: string): Promise<RefreshedTokens>;
   /** Revokes a token; rejects with `LoginFlowError('unavailable')` when the IdP cannot be reached. */
   revoke(token: string, hint: 'access_token' | 'refresh_token'): Promise<void>;
+  /** Display claims from the userinfo endpoint (name, preferred_username, email). Rejects with `LoginFlowError`. */
+  profile(accessToken: string): Promise<Profile>;
+}
+
+/** What a session shows of the user besides the verified token: display only. */
+export interface Profile {
+  name?: string;
+  preferred_username?: string;
+  email?: string;
+}
+
+function displayClaims(claims: Record<string, unknown>): Profile {
+  const profile: Profile = {};
+  for (const name of ['name', 'preferred_username', 'email'] as const) {
+    const value = claims[name];
+    if (typeof value === 'string' && value.length <= 200) profile[name] = value;
+  }
+  return profile;
 }
 
 type FetchInit = oauth.CustomFetchOptions<'GET' | 'POST', URLSearchParams | undefined>;
@@ -94,6 +113,21 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
           additionalParameters: { token_type_hint: hint },
         });
         await oauth.processRevocationResponse(response);
+      } catch (error) {
+        throw classify(error);
+      }
+    },
+    async profile(accessToken) {
+      try {
+        const as = await server();
+        const response = await oauth.userInfoRequest(as, client, accessToken, http);
+        const claims = await oauth.processUserInfoResponse(
+          as,
+          client,
+          oauth.skipSubjectCheck,
+          response,
+        );
+        return displayClaims(claims);
       } catch (error) {
         throw classify(error);
       }

@@ -138,6 +138,8 @@ describe('session mode login', () => {
     const body = response.json<Record<string, unknown>>();
     expect(body).toMatchObject({
       subject: stack.user.id,
+      name: 'Ada Lovelace',
+      email: stack.user.email,
       orgId: idp.defaultOrg.id,
       roles: [
         { role: 'editor', orgId: idp.defaultOrg.id, orgDomain: idp.defaultOrg.primaryDomain },

@@ -38,21 +38,6 @@ function roleGrants(auth: AuthContext): RoleGrant[] {
   );
 }
 
-/** Display claims of the (already verified) ID token; nothing there decides access. */
-function profile(idToken: string): Record<string, string> {
-  try {
-    const claims = JSON.parse(
-      Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8'),
-    ) as Record<string, unknown>;
-    const out: Record<string, string> = {};
-    for (const name of ['name', 'preferred_username', 'email'])
-      if (typeof claims[name] === 'string') out[name] = claims[name];
-    return out;
-  } catch {
-    return {};
-  }
-}
-
 /** The live session of a request, refreshed if due; throws 401 or 503. */
 export async function requireSession(
   browser: BrowserSessions,
@@ -89,7 +74,7 @@ async function describeSession(
   }
   return {
     subject: auth.subject,
-    ...profile(data.idToken),
+    ...data.profile,
     orgId: auth.orgId ?? null,
     roles: roleGrants(auth),
     accessTokenExpiresAt: new Date(data.accessExpiresAt).toISOString(),
