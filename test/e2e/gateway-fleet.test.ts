@@ -6,6 +6,7 @@
  * by the other; one replica is killed mid-session and the session goes on; a flood of
  * `/login` requests from many addresses leaves a login in progress intact.
  */
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -108,7 +109,7 @@ beforeAll(async () => {
     GATEWAY_ALLOWED_ORIGINS: appUrl,
     GATEWAY_UPSTREAMS: `quotes=http://127.0.0.1:${apiPort}/api`,
     GATEWAY_REDIS_URL: redis.url,
-    GATEWAY_COOKIE_SECRET: 'fleet-test-cookie-secret-0123456789abcdef',
+    GATEWAY_COOKIE_SECRET: randomBytes(32).toString('base64'),
     GATEWAY_TRUST_PROXY: '127.0.0.1',
     GATEWAY_RATE_LIMIT_LOGIN: String(LOGIN_LIMIT),
     GATEWAY_LOG_LEVEL: 'warn',

@@ -239,6 +239,7 @@ describe('readEnvConfig', () => {
 describe('readEnvConfig: browsers', () => {
   it('reads the browser mode, the upstreams and the session cookie SameSite', () => {
     const config = readEnvConfig({
+      GATEWAY_DEV_IDP: '1',
       GATEWAY_BROWSER_MODE: 'token',
       GATEWAY_UPSTREAMS: 'quotes=http://127.0.0.1:3000, billing=https://billing.internal/v2',
       GATEWAY_SESSION_SAMESITE: 'lax',
@@ -251,7 +252,7 @@ describe('readEnvConfig: browsers', () => {
   });
 
   it('proxies the example quote API in the embedded-IdP mode when no upstream is set', () => {
-    const { common } = readEnvConfig({});
+    const { common } = readEnvConfig({ GATEWAY_DEV_IDP: '1' });
     expect(common).not.toHaveProperty('browserMode');
     expect(common.upstreams).toEqual({ quotes: 'http://127.0.0.1:3000/api' });
     const zitadel = readEnvConfig({ ...ZITADEL });
@@ -263,7 +264,7 @@ describe('readEnvConfig: browsers', () => {
     ['GATEWAY_UPSTREAMS', { GATEWAY_UPSTREAMS: 'http://127.0.0.1:3000' }, /name=url/],
     ['GATEWAY_SESSION_SAMESITE', { GATEWAY_SESSION_SAMESITE: 'off' }, /strict, lax, none/],
   ])('names %s when it is wrong', (variable, env, message) => {
-    const error = errorOf(env);
+    const error = errorOf({ GATEWAY_DEV_IDP: '1', ...env });
     expect(error.variable).toBe(variable);
     expect(error.message).toMatch(message);
   });

@@ -79,7 +79,7 @@ async function sessionStack(overrides: Partial<GatewayOptions> = {}, on: TestIdp
 
 /** Logs in; resolves the `name=value` of the session cookie and the callback answer. */
 async function signIn(stack: Stack) {
-  const { response } = await login(stack, `?return_to=${encodeURIComponent(`${APP_ORIGIN}/app`)}`);
+  const { response } = await login(stack, `?return_to=${encodeURIComponent(`${APP_ORIGIN}/app/`)}`);
   const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
   const session = cookies.find((c) => c.startsWith('zitauth_session='));
   return { response, cookies, session: (session ?? '').split(';', 1)[0] ?? '' };
@@ -118,7 +118,7 @@ describe('session mode login', () => {
   it('ends the login with an HttpOnly session cookie and a redirect without any token', async () => {
     const { response, session, cookies } = await signIn(stack);
     expect(response.statusCode).toBe(302);
-    expect(response.headers.location).toBe(`${APP_ORIGIN}/app`);
+    expect(response.headers.location).toBe(`${APP_ORIGIN}/app/`);
     expect(cookies).toContainEqual(
       expect.stringMatching(
         /^zitauth_session=[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/; HttpOnly; SameSite=Strict$/,
