@@ -1,6 +1,6 @@
 /**
  * CORS for the routes a single-page app calls from the browser (`/validate`,
- * `/userinfo`). Only allowed origins get `Access-Control-Allow-Origin`, echoed exactly
+ * `/userinfo`, and in token mode `POST /handoff`). Only allowed origins get `Access-Control-Allow-Origin`, echoed exactly
  * (never `*`), and no credentials mode: the token travels in `Authorization`, not in a
  * cookie, so another site cannot ride on a user's session.
  */
@@ -19,11 +19,12 @@ function allowOrigin(
   return true;
 }
 
-/** Adds CORS to GET `paths` of `app`: headers on answers and a preflight route each. */
+/** Adds CORS to `paths` of `app` (GET unless `method` says otherwise): headers on answers and a preflight route each. */
 export function addCors(
   app: FastifyInstance,
   paths: readonly string[],
   origins: readonly string[],
+  method: 'GET' | 'POST' = 'GET',
 ): void {
   app.addHook('onRequest', async (request, reply) => {
     if (paths.includes(request.routeOptions.url ?? '')) allowOrigin(request, reply, origins);
@@ -32,8 +33,8 @@ export function addCors(
     app.options(path, async (request, reply) => {
       if (allowOrigin(request, reply, origins)) {
         reply.headers({
-          'access-control-allow-methods': 'GET',
-          'access-control-allow-headers': 'Authorization',
+          'access-control-allow-methods': method,
+          'access-control-allow-headers': method === 'GET' ? 'Authorization' : 'Content-Type',
           'access-control-max-age': '600',
         });
       }

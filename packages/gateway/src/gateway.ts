@@ -19,6 +19,7 @@ import { GatewayError, sendGatewayError } from './http-errors.js';
 import { loggerOptions } from './logging.js';
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from './options.js';
 import { healthRoutes } from './routes/health.js';
+import { handoffRoutes } from './routes/handoff.js';
 import { loginRoutes } from './routes/login.js';
 import { m2mRoutes } from './routes/m2m.js';
 import { proxyRoutes, upstreamMap } from './routes/proxy.js';
@@ -141,6 +142,10 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     addCors(app, [`${API_PREFIX}/validate`, `${API_PREFIX}/userinfo`], config.allowedOrigins);
     const browser = await browserRoutes(app, ctx);
     loginRoutes(app, ctx, browser);
+    if (config.browserMode === 'token') {
+      addCors(app, [`${API_PREFIX}/handoff`], config.allowedOrigins, 'POST');
+      handoffRoutes(app, ctx);
+    }
     m2mRoutes(app, ctx);
     await validateRoutes(app, ctx);
     userinfoRoutes(app, ctx);

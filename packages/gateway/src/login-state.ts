@@ -23,6 +23,8 @@ export interface PendingLogin {
   readonly nonce: string;
   /** Where the browser goes after the login: an allowed page, checked at `/login`. */
   readonly returnTo: string;
+  /** Token mode: SHA-256 of the page's secret, which redeems the hand-off code. */
+  readonly handoffHash?: string | undefined;
 }
 
 /** Options of {@link createLoginSealer}. */
@@ -59,6 +61,8 @@ interface Sealed {
   r: string;
   /** Expiry, epoch milliseconds. */
   x: number;
+  /** The page's secret hash (token mode). */
+  h?: string;
 }
 
 const encoder = new TextEncoder();
@@ -77,6 +81,7 @@ function isSealed(value: unknown): value is Sealed {
     v !== null &&
     v.v === 1 &&
     [v.s, v.cv, v.n, v.r].every((field) => typeof field === 'string') &&
+    (v.h === undefined || typeof v.h === 'string') &&
     typeof v.x === 'number'
   );
 }
@@ -109,6 +114,7 @@ export function createLoginSealer(options: LoginSealerOptions): LoginSealer {
         n: login.nonce,
         r: login.returnTo,
         x: now() + ttlMs,
+        ...(login.handoffHash === undefined ? {} : { h: login.handoffHash }),
       };
       return new CompactEncrypt(encoder.encode(JSON.stringify(payload)))
         .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
@@ -117,7 +123,13 @@ export function createLoginSealer(options: LoginSealerOptions): LoginSealer {
     async open(sealed, state) {
       const payload = await decrypt(sealed, options.key);
       if (!isSealed(payload) || payload.x <= now() || !sameText(payload.s, state)) return undefined;
-      return { state: payload.s, codeVerifier: payload.cv, nonce: payload.n, returnTo: payload.r };
+      return {
+        state: payload.s,
+        codeVerifier: payload.cv,
+        nonce: payload.n,
+        returnTo: payload.r,
+        handoffHash: payload.h,
+      };
     },
   };
 }

@@ -4,6 +4,7 @@
  * login form, and hand back the callback URL with the binding cookie. Requests reach
  * the gateway through `inject()`, so its public URL is a name nothing listens on.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { createGateway, hashSecret, type GatewayOptions } from '@zitauth/gateway';
@@ -66,8 +67,6 @@ export async function startStack(
     readinessCacheMs: 0,
     // Every inject() comes from 127.0.0.1: the limits get their own tests.
     rateLimit: { login: 10_000, token: 10_000 },
-    // The route tests need a token in hand; session mode has its own tests.
-    browserMode: 'token',
     ...overrides,
   });
   return {
@@ -148,7 +147,30 @@ export async function login(stack: Stack, query = '') {
   return { started, callback, response };
 }
 
-/** The parameters of the token fragment in a callback's redirect. */
+/** The page secret of token-mode logins in these tests, and the hash `/login` gets. */
+export const PAGE_SECRET = 'the-page-secret-of-these-tests-0123456789';
+export const PAGE_HASH = createHash('sha256').update(PAGE_SECRET).digest('base64url');
+
+/** Token mode: logs in with the page secret and redeems the hand-off code for the access token. */
+export async function tokenLogin(stack: Stack): Promise<string> {
+  const { response } = await login(stack, `?handoff=${PAGE_HASH}`);
+  const code = fragmentOf(String(response.headers.location)).get('code') ?? '';
+  const redeemed = await stack.gateway.inject({
+    method: 'POST',
+    url: '/api/v1/handoff',
+    payload: { code, secret: PAGE_SECRET },
+  });
+  expect(redeemed.statusCode).toBe(200);
+  return redeemed.json<{ access_token: string }>().access_token;
+}
+
+/** The `name=value` of the session cookie a callback set, or '' without one. */
+export function sessionCookieOf(setCookie: string | string[] | undefined): string {
+  const found = ([] as string[]).concat(setCookie ?? []).find((c) => /^zitauth_session=/.test(c));
+  return (found ?? '').split(';', 1)[0] ?? '';
+}
+
+/** The parameters of the fragment in a callback's redirect. */
 export function fragmentOf(location: string | undefined): URLSearchParams {
   const url = new URL(String(location));
   return new URLSearchParams(url.hash.slice(1));

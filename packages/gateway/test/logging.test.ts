@@ -5,18 +5,34 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactUrl } from '../src/logging.js';
-import { basic, fragmentOf, login, M2M_ID, M2M_SECRET, startStack, type Stack } from './helpers.js';
+import {
+  basic,
+  fragmentOf,
+  login,
+  M2M_ID,
+  M2M_SECRET,
+  PAGE_HASH,
+  PAGE_SECRET,
+  startStack,
+  type Stack,
+} from './helpers.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ browserMode: 'token' });
 });
 afterAll(() => stack.close());
 
 describe('log lines', () => {
   it('never contain a token, code, state, cookie or secret', async () => {
-    const { started, callback, response } = await login(stack);
-    const accessToken = fragmentOf(String(response.headers.location)).get('access_token') ?? '';
+    const { started, callback, response } = await login(stack, `?handoff=${PAGE_HASH}`);
+    const handoffCode = fragmentOf(String(response.headers.location)).get('code') ?? '';
+    const redeemed = await stack.gateway.inject({
+      method: 'POST',
+      url: '/api/v1/handoff',
+      payload: { code: handoffCode, secret: PAGE_SECRET },
+    });
+    const accessToken = redeemed.json<{ access_token: string }>().access_token;
     const code = new URLSearchParams(callback.split('?')[1]).get('code') ?? '';
     const state = started.authorizeUrl.searchParams.get('state') ?? '';
     const m2m = await stack.gateway.inject({
@@ -46,6 +62,8 @@ describe('log lines', () => {
       cookie: started.cookie.split('=')[1] ?? '',
       m2mSecret: M2M_SECRET,
       opaque: 'leaked-opaque-value',
+      handoffCode,
+      pageSecret: PAGE_SECRET,
     };
     for (const [name, secret] of Object.entries(secrets)) {
       expect(secret.length, name).toBeGreaterThan(8);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
   APP_ORIGIN,
-  fragmentOf,
+  sessionCookieOf,
   login,
   PUBLIC_URL,
   startLogin,
@@ -58,6 +58,7 @@ describe('GET /api/v1/login', () => {
       `urn:zitadel:iam:org:project:id:${stack.idp.defaultProject.id}:aud`,
       'urn:zitadel:iam:org:projects:roles',
       'urn:zitadel:iam:user:resourceowner',
+      'offline_access',
     ]);
     expect(response.headers['cache-control']).toBe('no-store');
   });
@@ -159,25 +160,22 @@ describe('GET /api/v1/login', () => {
 });
 
 describe('GET /api/v1/callback', () => {
-  it('sends the browser to the app with the access token in the fragment', async () => {
+  it('sends the browser to the app with a session cookie and no token', async () => {
     const { response } = await login(stack);
     expect(response.statusCode).toBe(302);
-    const location = String(response.headers.location);
-    expect(location.startsWith(`${APP_ORIGIN}/#`)).toBe(true);
-    const fragment = fragmentOf(location);
-    expect(fragment.get('token_type')).toBe('Bearer');
-    expect(Number(fragment.get('expires_in'))).toBeGreaterThan(3500);
+    expect(response.headers.location).toBe(`${APP_ORIGIN}/`);
     expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.headers['referrer-policy']).toBe('no-referrer');
-    expect(response.headers['set-cookie']).toMatch(
-      /^zitauth_login_[A-Za-z0-9_-]{12}=; Max-Age=0; Path=\/api\/v1\/callback/,
+    expect(response.headers['set-cookie']).toContainEqual(
+      expect.stringMatching(
+        /^zitauth_login_[A-Za-z0-9_-]{12}=; Max-Age=0; Path=\/api\/v1\/callback/,
+      ),
     );
-    const validated = await stack.gateway.inject({
-      url: '/api/v1/validate',
-      headers: { authorization: `Bearer ${fragment.get('access_token')}` },
+    const session = await stack.gateway.inject({
+      url: '/api/v1/session',
+      headers: { cookie: sessionCookieOf(response.headers['set-cookie']) },
     });
-    expect(validated.statusCode).toBe(200);
-    expect(validated.json()).toMatchObject({ subject: stack.user.id, roles: { editor: {} } });
+    expect(session.statusCode).toBe(200);
+    expect(session.json()).toMatchObject({ subject: stack.user.id, roles: [{ role: 'editor' }] });
   });
 
   it('returns to the page given as return_to', async () => {
@@ -185,9 +183,7 @@ describe('GET /api/v1/callback', () => {
       stack,
       `?return_to=${encodeURIComponent(`${APP_ORIGIN}/app/?tab=2#old`)}`,
     );
-    expect(String(response.headers.location)).toMatch(
-      /^http:\/\/app\.test\/app\/\?tab=2#access_token=/,
-    );
+    expect(response.headers.location).toBe('http://app.test/app/?tab=2');
   });
 
   it('refuses a replayed callback, even with the cookie copied back in', async () => {
@@ -237,7 +233,7 @@ describe('GET /api/v1/callback', () => {
       const url = await submitLogin(started.authorizeUrl, one.user);
       const response = await callback(two, url, started.cookie);
       expect(response.statusCode).toBe(302);
-      expect(fragmentOf(String(response.headers.location)).get('access_token')).toBeTruthy();
+      expect(sessionCookieOf(response.headers['set-cookie'])).not.toBe('');
     } finally {
       await Promise.all([one.close(), two.close()]);
     }
@@ -257,8 +253,8 @@ describe('GET /api/v1/callback', () => {
     const firstUrl = await submitLogin(first.authorizeUrl, stack.user);
     const two = await callback(stack, secondUrl, jar);
     const one = await callback(stack, firstUrl, jar);
-    expect(String(two.headers.location)).toMatch(/^http:\/\/app\.test\/app\/two#access_token=/);
-    expect(String(one.headers.location)).toMatch(/^http:\/\/app\.test\/app\/one#access_token=/);
+    expect(two.headers.location).toBe('http://app.test/app/two');
+    expect(one.headers.location).toBe('http://app.test/app/one');
   });
 
   it('keeps a login in progress working through a flood of 10,000 /login requests', async () => {
@@ -274,7 +270,7 @@ describe('GET /api/v1/callback', () => {
     }
     const response = await callback(stack, url, started.cookie);
     expect(response.statusCode).toBe(302);
-    expect(fragmentOf(String(response.headers.location)).get('access_token')).toBeTruthy();
+    expect(sessionCookieOf(response.headers['set-cookie'])).not.toBe('');
   }, 120_000);
 
   it.each([
@@ -433,17 +429,29 @@ describe('ID token checks at the callback', () => {
 });
 
 describe('GET /api/v1/logout', () => {
-  it('redirects to the end-session endpoint with the client id and return page', async () => {
+  let tokenMode: Stack;
+  beforeAll(async () => {
+    tokenMode = await startStack({ browserMode: 'token' }, stack.idp);
+  });
+  afterAll(() => tokenMode.close());
+
+  it('answers 405 in session mode: a session ends with POST and the CSRF header', async () => {
     const response = await stack.gateway.inject({ url: '/api/v1/logout' });
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('POST');
+  });
+
+  it('redirects to the end-session endpoint with the client id and return page', async () => {
+    const response = await tokenMode.gateway.inject({ url: '/api/v1/logout' });
     expect(response.statusCode).toBe(302);
     const url = new URL(String(response.headers.location));
     expect(`${url.origin}${url.pathname}`).toBe(`${stack.idp.issuer}/oidc/v1/end_session`);
-    expect(url.searchParams.get('client_id')).toBe(stack.clientId);
+    expect(url.searchParams.get('client_id')).toBe(tokenMode.clientId);
     expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${APP_ORIGIN}/`);
   });
 
   it('refuses a return page outside the allowed origins', async () => {
-    const response = await stack.gateway.inject({
+    const response = await tokenMode.gateway.inject({
       url: '/api/v1/logout?return_to=https%3A%2F%2Fevil.test%2F',
     });
     expectBadRequest(response, /allowed return page/);

@@ -25,6 +25,7 @@ import {
   type CookieScope,
 } from '../cookies.js';
 import { badRequest, GatewayError, idpUnavailable } from '../http-errors.js';
+import { SECRET_HASH } from '../handoff.js';
 import { completeLogin } from '../login-completion.js';
 import { createLoginFlow, LoginFlowError, type LoginFlow } from '../login-flow.js';
 import { createLoginSealer, type LoginSealer, type PendingLogin } from '../login-state.js';
@@ -56,6 +57,14 @@ function returnTarget(request: FastifyRequest, ctx: GatewayContext): string {
   return target;
 }
 
+/** Token mode: the SHA-256 of the page's secret, which the hand-off code will need. */
+function handoffTarget(request: FastifyRequest): string {
+  const hash = singleParam(rawQuery(request), 'handoff');
+  if (typeof hash !== 'string' || !SECRET_HASH.test(hash))
+    throw badRequest('handoff (the SHA-256 of the page secret, base64url) is required');
+  return hash;
+}
+
 function unavailable(request: FastifyRequest, error: unknown): GatewayError {
   const reason = error instanceof LoginFlowError ? error.reason : 'unknown';
   request.log.warn({ reason }, 'the IdP could not be reached for a login');
@@ -80,8 +89,9 @@ function requireFlow(deps: LoginDeps): LoginFlow {
 async function startLogin(deps: LoginDeps, request: FastifyRequest, reply: FastifyReply) {
   const flow = requireFlow(deps);
   const returnTo = returnTarget(request, deps.ctx);
+  const handoffHash = deps.browser === undefined ? handoffTarget(request) : undefined;
   const state = deps.sealer.newState();
-  const login: PendingLogin = { state, returnTo, ...flow.secrets() };
+  const login: PendingLogin = { state, returnTo, handoffHash, ...flow.secrets() };
   let url: URL;
   try {
     url = await flow.authorizationUrl(state, login);
@@ -124,7 +134,7 @@ async function finishLogin(deps: LoginDeps, request: FastifyRequest, reply: Fast
     }
     throw unavailable(request, error);
   }
-  return completeLogin(deps.browser, request, reply, result, login.returnTo);
+  return completeLogin(deps.browser, deps.ctx.store, request, reply, { result, ...login });
 }
 
 async function logout(deps: LoginDeps, request: FastifyRequest, reply: FastifyReply) {
