@@ -7,9 +7,11 @@
  * Chromium resolves `*.localhost` to 127.0.0.1 itself. Each journey: log in on the local
  * IdP's page through the gateway, call the quote API through the gateway's proxy, check
  * that no token is readable by page script, log out. A login-CSRF attempt (an attacker's
- * callback sent to the victim) is refused. Screenshots go to test-artifacts/.
+ * callback sent to the victim) is refused; in the opt-in token mode, an attacker's one-time
+ * code opened in the victim's browser is refused too. Screenshots go to test-artifacts/.
  */
-import type { Server } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -261,6 +263,150 @@ describe.each(['subdomain', 'path'] as const)(
     });
   },
 );
+
+/**
+ * A token-mode page, as small as the protocol allows: it makes a secret, keeps it in
+ * sessionStorage, sends its hash to /login, and redeems the `#code` it comes back with.
+ */
+function tokenModePage(gatewayUrl: string): string {
+  return `<!doctype html><meta charset="utf-8"><p id="status">starting</p>
+<button id="login">Login</button>
+<script type="module">
+const gateway = ${JSON.stringify(gatewayUrl)};
+const status = document.getElementById('status');
+const b64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/[+]/g, '-').replace(/[/]/g, '_').replace(/=+$/, '');
+const code = new URLSearchParams(location.hash.slice(1)).get('code');
+history.replaceState(null, '', location.pathname);
+document.getElementById('login').onclick = async () => {
+  const secret = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  sessionStorage.setItem('handoff', secret);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret));
+  const back = encodeURIComponent(location.origin + '/');
+  location.assign(gateway + '/api/v1/login?return_to=' + back + '&handoff=' + b64url(new Uint8Array(digest)));
+};
+if (code === null) status.textContent = 'ready';
+else {
+  const secret = sessionStorage.getItem('handoff');
+  sessionStorage.removeItem('handoff');
+  if (secret === null) status.textContent = 'refused: not started here';
+  else {
+    const answer = await fetch(gateway + '/api/v1/handoff', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, secret }),
+    });
+    window.accessToken = answer.ok ? (await answer.json()).access_token : undefined;
+    status.textContent = answer.ok ? 'token received' : 'refused: ' + answer.status;
+  }
+}
+</script>`;
+}
+
+describe('token mode (opt-in) in Chromium', () => {
+  let appUrl: string;
+  let gatewayUrl: string;
+  let gatewayPort: number;
+  let page: Server;
+  let gateway: FastifyInstance;
+  beforeAll(async () => {
+    const appPort = await freePort();
+    gatewayPort = await freePort();
+    appUrl = `http://app.zitauth.localhost:${appPort}`;
+    gatewayUrl = `http://auth.zitauth.localhost:${gatewayPort}`;
+    const web = idp.createWebApp({ redirectUris: [`${gatewayUrl}/api/v1/callback`] });
+    gateway = await createGateway({
+      issuer: idp.issuer,
+      projectId: idp.defaultProject.id,
+      publicUrl: gatewayUrl,
+      allowedOrigins: [appUrl],
+      login: { clientId: web.clientId },
+      introspection,
+      browserMode: 'token',
+      logger: false,
+    });
+    await gateway.listen({ host: '127.0.0.1', port: gatewayPort });
+    page = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(tokenModePage(gatewayUrl));
+    });
+    await new Promise<void>((resolve) => page.listen(appPort, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    if (page !== undefined) await close(page);
+    await gateway?.close();
+  });
+
+  /** The attacker's own login, done outside any browser: resolves their one-time code. */
+  async function attackersCode(): Promise<string> {
+    const secretHash = createHash('sha256').update('the attacker page secret').digest('base64url');
+    const direct = `http://127.0.0.1:${gatewayPort}`;
+    const started = await fetch(
+      `${direct}/api/v1/login?return_to=${encodeURIComponent(`${appUrl}/`)}&handoff=${secretHash}`,
+      { redirect: 'manual' },
+    );
+    const cookie = (started.headers.get('set-cookie') ?? '').split(';', 1)[0] ?? '';
+    const form = await (await fetch(String(started.headers.get('location')))).text();
+    const request = /name="request" value="([^"]+)"/.exec(form)?.[1] ?? '';
+    const posted = await fetch(`${idp.issuer}/ui/login/login`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        request,
+        username: mallory.userName,
+        password: mallory.password,
+      }),
+      redirect: 'manual',
+    });
+    const callback = new URL(String(posted.headers.get('location')));
+    const back = await fetch(`${direct}${callback.pathname}${callback.search}`, {
+      headers: { cookie },
+      redirect: 'manual',
+    });
+    return (
+      new URLSearchParams(new URL(String(back.headers.get('location'))).hash.slice(1)).get(
+        'code',
+      ) ?? ''
+    );
+  }
+
+  it('hands the token only to the page that started the login', async () => {
+    const { context, page: tab } = await openPage();
+    try {
+      await tab.goto(`${appUrl}/`);
+      await expect.poll(() => tab.textContent('#status')).toBe('ready');
+      await tab.click('#login');
+      await tab.waitForURL((url) => url.href.startsWith(idp.issuer));
+      await tab.fill('#username', ada.userName);
+      await tab.fill('#password', ada.password);
+      await tab.click('#login-submit');
+      await expect.poll(() => tab.textContent('#status')).toBe('token received');
+      expect(new URL(tab.url()).hash).toBe('');
+      expect(await tab.evaluate('sessionStorage.length')).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("refuses an attacker's code opened in the victim's browser", async () => {
+    const code = await attackersCode();
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const { context, page: tab } = await openPage();
+    try {
+      // A page that started no login refuses the code itself.
+      await tab.goto(`${appUrl}/#code=${code}`);
+      await expect.poll(() => tab.textContent('#status')).toBe('refused: not started here');
+      // A page with a login of its own pending sends its own secret: the gateway refuses.
+      await tab.goto(`${appUrl}/`);
+      await tab.click('#login');
+      await tab.waitForURL((url) => url.href.startsWith(idp.issuer));
+      await tab.goto(`${appUrl}/#code=${await attackersCode()}`);
+      await expect.poll(() => tab.textContent('#status')).toBe('refused: 400');
+      expect(await tab.evaluate('window.accessToken')).toBeUndefined();
+      await tab.screenshot({ path: join(ARTIFACTS, 'browser-token-mode-login-csrf-refused.png') });
+    } finally {
+      await context.close();
+    }
+  });
+});
 
 describe('the IdP login page', () => {
   it('keeps the user on the IdP page after a wrong password', async () => {
