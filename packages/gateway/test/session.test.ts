@@ -336,6 +336,25 @@ describe('refresh', () => {
     }
   });
 
+  it('refreshes once across two replicas sharing a store (the refresh token rotates)', async () => {
+    const store = createMemoryStore();
+    const one = await sessionStack({ store }, shortIdp);
+    const two = await sessionStack({ store, login: { clientId: one.clientId } }, shortIdp);
+    try {
+      const { session } = await signIn(one);
+      const calls = shortIdp.calls('token');
+      const answers = await Promise.all(
+        [one, two, one, two].map((replica) =>
+          replica.gateway.inject({ url: '/api/quotes/q', headers: { cookie: session } }),
+        ),
+      );
+      expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200]);
+      expect(shortIdp.calls('token')).toBe(calls + 1);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
   it('ends the session when the IdP refuses the refresh token', async () => {
     const stack = await sessionStack({}, shortIdp);
     try {
