@@ -429,9 +429,11 @@ describe('introspection', () => {
   });
 
   it('never caches past the token expiry', async () => {
+    const token = await idp.mintAccessToken({ format: 'opaque', expiresInSeconds: 10 });
+    // The clock starts after minting: started before, a second boundary in between would
+    // put the token's nbf ahead of it (no clock tolerance here).
     const time = clock();
     const v = verifier({ introspection: basicAuth(), now: time.now, clockToleranceMs: 0 });
-    const token = await idp.mintAccessToken({ format: 'opaque', expiresInSeconds: 10 });
     await v.verify(token);
     time.advance(11_000);
     await expect(v.verify(token)).rejects.toMatchObject({ status: 401 });
