@@ -68,10 +68,15 @@ export function createMemoryStore<V extends object>(
   };
 }
 
-/** The cache key of a token: `prefix` + base64url(SHA-256(token)). */
-export function tokenCacheKey(prefix: string, token: string): string {
+/** base64url(SHA-256(token)): how a token is named in every cache, never by itself. */
+export function tokenHash(token: string): string {
   // One-shot hashing (Node ≥ 20.12) skips the Hash object: it is on every request's path.
-  return prefix + hash('sha256', token, 'base64url');
+  return hash('sha256', token, 'base64url');
+}
+
+/** The cache key of a token in a store: `prefix` + base64url(SHA-256(token)). */
+export function tokenCacheKey(prefix: string, token: string): string {
+  return prefix + tokenHash(token);
 }
 
 /**

@@ -10,13 +10,13 @@ import { setMaxListeners } from 'node:events';
 import {
   createMemoryStore,
   createSingleFlight,
-  tokenCacheKey,
+  tokenHash,
   type CacheFill,
   type CacheStore,
 } from './cache.js';
 import { createRefusalCache } from './refusal-cache.js';
 import { checkClaims, type ClaimPolicy } from './claim-checks.js';
-import { createRolesSource, toAuthContext, type RolesSource } from './claims.js';
+import { createInterner, createRolesSource, toAuthContext, type RolesSource } from './claims.js';
 import { createDiscovery } from './discovery.js';
 import { checkBinding, createDpop, type CheckedProof, type DpopRuntime } from './dpop.js';
 import {
@@ -233,6 +233,20 @@ function ttlOf(result: CachedResult, config: ResolvedOptions): number {
   return Math.min(config.cache.maxTtlMs, untilExp(result, config));
 }
 
+/** What the in-process store keeps for a token the IdP reports inactive. */
+const INACTIVE = Object.freeze({ inactive: true as const });
+
+/**
+ * One object per cached token: its frozen AuthContext (claims included, re-checked on
+ * every hit), or INACTIVE. Nothing else is kept per entry, so an entry costs what the
+ * caller is handed anyway (see the core README's caching section for the figures).
+ */
+type Entry = AuthContext | typeof INACTIVE;
+
+function isInactive(entry: Entry): entry is typeof INACTIVE {
+  return entry === INACTIVE;
+}
+
 /** A store that never fails a request: a broken shared cache degrades to a miss. */
 function safeStore(store: CacheStore<CachedResult>) {
   const safe = {
@@ -305,17 +319,20 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     maxTokenAgeMs: config.maxTokenAgeMs,
   };
   const { check, ready } = createCheck(config, http, policy);
-  const roles: RolesSource = createRolesSource(options.roles, config.projectId);
-  // The in-process store is read synchronously, so a cached token is answered without
-  // a promise; a configured (shared) store is read through promises.
+  // Role maps, audiences and scope lists are shared between the contexts of many tokens.
+  const intern = createInterner();
+  const roles: RolesSource = createRolesSource(options.roles, config.projectId, intern);
+  // A configured (shared) store keeps results under prefixed keys and is read through
+  // promises. Without one, an in-process store keeps entries and is read synchronously,
+  // so a cached token is answered without a promise.
+  const store = config.cache.store === undefined ? undefined : safeStore(config.cache.store);
   const front =
-    config.cache.store === undefined
-      ? createMemoryStore<CachedResult>({ maxEntries: config.cache.maxEntries, now: config.now })
+    store === undefined
+      ? createMemoryStore<Entry>({ maxEntries: config.cache.maxEntries, now: config.now })
       : undefined;
-  const store = safeStore(config.cache.store ?? front!);
   const refusals = createRefusalCache({ ttlMs: config.cache.inactiveTtlMs, now: config.now });
   const prefix = cachePrefix(config);
-  const shared = createSingleFlight<CachedResult>();
+  const shared = createSingleFlight<Entry>();
   const dpop: DpopRuntime | undefined =
     config.dpop === undefined
       ? undefined
@@ -329,46 +346,63 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
 
   // Hashes of tokens seen active, kept until their exp (past the result cache's shorter
   // TTL): when such a token is introspected again it may use the capacity kept for known
-  // callers, which a flood of never-seen tokens cannot take.
-  const seen = createMemoryStore<object>({ maxEntries: config.cache.maxEntries, now: config.now });
+  // callers, which a flood of never-seen tokens cannot take. Without introspection there
+  // is nothing to keep.
+  const seen =
+    config.introspection === undefined
+      ? undefined
+      : createMemoryStore<object>({ maxEntries: config.cache.maxEntries, now: config.now });
   const SEEN = Object.freeze({});
   const remember = (key: string, result: CachedResult): void => {
     const ttl = result.active ? Math.min(untilExp(result, config), 86_400_000) : 0;
-    if (ttl > 0) seen.set(key, SEEN, ttl);
+    if (ttl > 0) seen?.set(key, SEEN, ttl);
   };
 
-  async function lookUp(token: string, key: string | undefined): Promise<CachedResult> {
-    if (key === undefined) return check(token, false);
-    if (front === undefined) {
-      const cached = await store.get(key);
-      publishCacheLookUp(config.issuer, cached !== undefined);
-      if (cached !== undefined) return cached;
+  /** Checks a token not in any cache; lasting refusals and active tokens are remembered. */
+  async function load(token: string, key: string): Promise<CacheFill<CachedResult>> {
+    let result: CachedResult;
+    try {
+      result = await check(token, seen?.get(key) !== undefined);
+    } catch (error) {
+      refusals.remember(key, error);
+      throw error;
     }
-    return shared(key, () =>
-      store.fill(key, async () => {
-        let result: CachedResult;
-        try {
-          result = await check(token, seen.get(key) !== undefined);
-        } catch (error) {
-          refusals.remember(key, error);
-          throw error;
-        }
-        remember(key, result);
-        return { value: result, ttlMs: ttlOf(result, config) };
-      }),
-    );
+    remember(key, result);
+    return { value: result, ttlMs: ttlOf(result, config) };
   }
 
-  // The in-memory store hands back the same entry object on every hit, so the frozen
-  // AuthContext built for it is reused; entries from a shared store are rebuilt.
-  const contexts = new WeakMap<CachedResult, AuthContext>();
-  function contextOf(result: CachedResult & { active: true }): AuthContext {
-    let context = contexts.get(result);
-    if (context === undefined) {
-      context = toAuthContext(result.claims, result.kind, roles);
-      contexts.set(result, context);
+  /** The entry of a token not in the in-process store; `key` undefined: caching is off. */
+  async function lookUp(token: string, key: string | undefined): Promise<Entry> {
+    if (key === undefined) return toEntry(await check(token, false));
+    if (store === undefined) {
+      return shared(key, async () => {
+        const { value, ttlMs } = await load(token, key);
+        const entry = toEntry(value);
+        if (ttlMs > 0) front!.set(key, entry, ttlMs);
+        return entry;
+      });
     }
-    return context;
+    const storeKey = prefix + key;
+    const cached = await store.get(storeKey);
+    publishCacheLookUp(config.issuer, cached !== undefined);
+    if (cached !== undefined) return entryOf(cached);
+    return shared(key, async () => entryOf(await store.fill(storeKey, () => load(token, key))));
+  }
+
+  function toEntry(result: CachedResult): Entry {
+    return result.active ? toAuthContext(result.claims, result.kind, roles, intern) : INACTIVE;
+  }
+
+  // A configured store may hand back the same result object on every hit (an in-process
+  // store does), so its entry is built once; a store that deserializes gets it rebuilt.
+  const entries = new WeakMap<CachedResult, Entry>();
+  function entryOf(result: CachedResult): Entry {
+    let entry = entries.get(result);
+    if (entry === undefined) {
+      entry = toEntry(result);
+      entries.set(result, entry);
+    }
+    return entry;
   }
 
   /** Checks a raw token's form; its cache key, or undefined when caching is off. */
@@ -379,19 +413,18 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     if (Buffer.byteLength(token, 'utf8') > config.maxTokenBytes) {
       throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE');
     }
-    return config.cache.enabled ? tokenCacheKey(prefix, token) : undefined;
+    return config.cache.enabled ? tokenHash(token) : undefined;
   }
 
   /** An active result's caller; with DPoP on, only when its key binding fits `proof`. */
-  function accept(result: CachedResult, proof?: CheckedProof): AuthContext {
-    if (!result.active) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
+  function accept(entry: Entry, proof?: CheckedProof): AuthContext {
+    if (isInactive(entry)) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
     // Re-checked on every use: a cached entry must not outlive exp or nbf.
-    checkClaims(result.claims, policy, config.now());
+    checkClaims(entry.claims, policy, config.now());
     // Also on every use: a cached bound token still needs this request's proof.
-    if (dpop !== undefined) checkBinding(result.claims, proof, dpop.mode);
-    const context = contextOf(result);
-    publishVerified(config.issuer, context);
-    return context;
+    if (dpop !== undefined) checkBinding(entry.claims, proof, dpop.mode);
+    publishVerified(config.issuer, entry);
+    return entry;
   }
 
   /**

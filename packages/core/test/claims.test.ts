@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createInterner,
   createRolesSource,
   parseRolesClaim,
   parseScopes,
@@ -97,7 +98,7 @@ describe('parseScopes', () => {
 
 describe('toAuthContext', () => {
   it('normalizes claims to camelCase', () => {
-    const auth = toAuthContext(base, 'opaque', createRolesSource(undefined, 'p1'));
+    const auth = toAuthContext({ ...base }, 'opaque', createRolesSource(undefined, 'p1'));
     expect(auth).toMatchObject({
       subject: 'u1',
       clientId: 'client@project',
@@ -113,6 +114,37 @@ describe('toAuthContext', () => {
     });
     expect(auth.claims).toEqual(base);
     expect(Object.isFrozen(auth)).toBe(true);
+  });
+
+  it('keeps the claims it is handed, frozen, instead of a copy', () => {
+    const claims = { ...base };
+    const auth = toAuthContext(claims, 'jwt', createRolesSource(undefined, 'p1'));
+    expect(auth.claims).toBe(claims);
+    expect(Object.isFrozen(claims)).toBe(true);
+  });
+
+  it('shares interned role maps, audiences and scopes between contexts', () => {
+    const intern = createInterner();
+    const roles = createRolesSource(undefined, 'p1', intern);
+    const claim = { [ZITADEL_ROLES_CLAIM]: { admin: { o1: 'acme' } } };
+    const a = toAuthContext({ ...base, ...claim, sub: 'a' }, 'jwt', roles, intern);
+    const b = toAuthContext({ ...base, ...claim, sub: 'b' }, 'jwt', roles, intern);
+    expect(a.roles).toBe(b.roles);
+    expect(a.audience).toBe(b.audience);
+    expect(a.scopes).toBe(b.scopes);
+    expect(Object.isFrozen(a.roles['admin'])).toBe(true);
+    const c = toAuthContext({ ...base, sub: 'c', scope: 'openid' }, 'jwt', roles, intern);
+    expect(c.scopes).toEqual(['openid']);
+    expect(c.scopes).not.toBe(a.scopes);
+  });
+
+  it('starts an interner afresh once it holds its most keys', () => {
+    const intern = createInterner(2);
+    const first = intern('a', () => ['a']);
+    intern('b', () => ['b']);
+    expect(intern('a', () => ['other'])).toBe(first);
+    intern('c', () => ['c']);
+    expect(intern('a', () => ['again'])).toEqual(['again']);
   });
 
   it('falls back to azp, a string audience and missing optional claims', () => {

@@ -534,6 +534,19 @@ describe('caching', () => {
     expect(fills[0]!.ttlMs).toBeLessThanOrEqual(30_000);
   });
 
+  it('keeps one frozen context per token, sharing role maps and audiences between tokens', async () => {
+    const v = verifier();
+    const first = await v.verify(await idp.mintAccessToken({ subject: 'a', roles: ['editor'] }));
+    const second = await v.verify(await idp.mintAccessToken({ subject: 'b', roles: ['editor'] }));
+    expect(first.roles).toBe(second.roles);
+    expect(first.audience).toBe(second.audience);
+    expect(Object.isFrozen(first.roles['editor'])).toBe(true);
+    expect(Object.isFrozen(first.claims)).toBe(true);
+    const other = await v.verify(await idp.mintAccessToken({ subject: 'c', roles: ['viewer'] }));
+    expect(other.roles).not.toBe(first.roles);
+    expect(other.roles).toEqual({ viewer: { [idp.defaultOrg.id]: idp.defaultOrg.primaryDomain } });
+  });
+
   it('aborts IdP calls in flight on close', async () => {
     idp.faults.set('discovery', { latencyMs: 5_000 });
     const v = verifier();
