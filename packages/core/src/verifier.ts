@@ -16,7 +16,13 @@ import {
 } from './cache.js';
 import { createRefusalCache } from './refusal-cache.js';
 import { checkClaims, type ClaimPolicy } from './claim-checks.js';
-import { createInterner, createRolesSource, toAuthContext, type RolesSource } from './claims.js';
+import {
+  createInterner,
+  createRolesSource,
+  noInterning,
+  toAuthContext,
+  type RolesSource,
+} from './claims.js';
 import { createDiscovery } from './discovery.js';
 import { checkBinding, createDpop, type CheckedProof, type DpopRuntime } from './dpop.js';
 import {
@@ -319,8 +325,9 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     maxTokenAgeMs: config.maxTokenAgeMs,
   };
   const { check, ready } = createCheck(config, http, policy);
-  // Role maps, audiences and scope lists are shared between the contexts of many tokens.
-  const intern = createInterner();
+  // Role maps, audiences and scope lists are shared between the contexts of many cached
+  // tokens; with caching off no context is kept, so sharing would only cost time.
+  const intern = config.cache.enabled ? createInterner() : noInterning;
   const roles: RolesSource = createRolesSource(options.roles, config.projectId, intern);
   // A configured (shared) store keeps results under prefixed keys and is read through
   // promises. Without one, an in-process store keeps entries and is read synchronously,
