@@ -15,7 +15,13 @@ import {
   type Match,
 } from './authorize.js';
 import { ZitauthConfigError, type ChallengeOptions } from './errors.js';
-import { createMultiIssuerVerifier, type MultiIssuerOptions } from './multi-issuer.js';
+import {
+  createMultiIssuerVerifier,
+  MULTI_ISSUER_KEYS,
+  type MultiIssuerOptions,
+} from './multi-issuer.js';
+import { checkOptionKeys, optionKeys } from './option-keys.js';
+import { VERIFIER_KEYS } from './options.js';
 import type { AuthContext, TokenRequest, Verifier, VerifierOptions } from './types.js';
 import { createVerifier } from './verifier.js';
 
@@ -61,13 +67,43 @@ export function booleanOption(value: unknown, name: string, fallback: boolean): 
   return value ?? fallback;
 }
 
-/** Builds (or takes) the verifier of an adapter; throws `ZitauthConfigError` on a bad option. */
-export function resolveAuthOptions(options: AuthOptions | Verifier, what = 'auth()'): ResolvedAuth {
+/** The keys of `AdapterOptions`. */
+const ADAPTER_KEYS = optionKeys<AdapterOptions>({ authRequired: true });
+
+/**
+ * Refuses a key that neither the verifier nor the adapter reads. `issuers` and `verifier`
+ * are known in the single-issuer form too (their presence selects another form), so a
+ * typo of either is suggested.
+ */
+function checkAdapterKeys(options: object, what: string, adapterKeys: readonly string[]): void {
+  const own = [...ADAPTER_KEYS, ...adapterKeys];
+  const where = `${what} options`;
+  if ('verifier' in options) {
+    checkOptionKeys(options, ['verifier', ...own], `${where} beside verifier`);
+  } else if ('issuers' in options) {
+    checkOptionKeys(options, [...MULTI_ISSUER_KEYS, ...own], where);
+  } else {
+    checkOptionKeys(options, [...VERIFIER_KEYS, 'issuers', 'verifier', ...own], where);
+  }
+}
+
+/**
+ * Builds (or takes) the verifier of an adapter; throws `ZitauthConfigError` on a bad option.
+ * `adapterKeys` are further options the adapter reads itself: they are accepted here and
+ * left out of what the verifier is built from.
+ */
+export function resolveAuthOptions(
+  options: AuthOptions | Verifier,
+  what = 'auth()',
+  adapterKeys: readonly string[] = [],
+): ResolvedAuth {
   if (typeof options !== 'object' || options === null) {
     throw new ZitauthConfigError(`zitauth: ${what} needs verifier options or a verifier`);
   }
   if (isVerifier(options)) return { verifier: options, required: true, owned: false };
+  checkAdapterKeys(options, what, adapterKeys);
   const { authRequired, ...rest } = options;
+  for (const key of adapterKeys) delete (rest as Record<string, unknown>)[key];
   const required = booleanOption(authRequired, 'authRequired', true);
   if ('issuers' in rest) {
     return { verifier: createMultiIssuerVerifier(rest), required, owned: true };
@@ -195,6 +231,10 @@ export interface ScopeGuardOptions {
   match?: Match;
 }
 
+// A misspelt `org` would otherwise grant a role held in any organisation.
+const ROLE_GUARD_KEYS = optionKeys<RoleGuardOptions<unknown>>({ match: true, org: true });
+const SCOPE_GUARD_KEYS = optionKeys<ScopeGuardOptions>({ match: true });
+
 /**
  * A guard's decision for one request: returns (or resolves) when allowed, throws otherwise,
  * with the challenge parameters of the verifier that authenticated the request.
@@ -259,6 +299,7 @@ export function roleGuard<R>(
   options: RoleGuardOptions<R>,
   access: RequestAccess<R>,
 ): Guard<R> {
+  checkOptionKeys(options, ROLE_GUARD_KEYS, 'requireRoles options');
   const match = options.match === undefined ? {} : { match: options.match };
   const check = requireRoles(roles, { ...match, orgRequired: options.org !== undefined });
   return toGuard(check, options.org === undefined ? undefined : orgReader(options.org, access));
@@ -269,6 +310,7 @@ export function scopeGuard<R>(
   scopes: string | readonly string[],
   options: ScopeGuardOptions = {},
 ): Guard<R> {
+  checkOptionKeys(options, SCOPE_GUARD_KEYS, 'requireScopes options');
   return toGuard(
     requireScopes(scopes, options.match === undefined ? {} : { match: options.match }),
   );

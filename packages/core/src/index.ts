@@ -107,4 +107,5 @@ export {
   type ScopeGuardOptions,
 } from './adapter-kit.js';
 export { checkIdpUrl, isLoopbackHost } from './idp-url.js';
+export { checkOptionKeys, closestKey, optionKeys } from './option-keys.js';
 export * from './observability/index.js';

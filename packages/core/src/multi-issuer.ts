@@ -21,7 +21,8 @@ import {
 } from './errors.js';
 import { extractToken, type ExtractOptions } from './extract.js';
 import { publishRefused } from './observability/decisions.js';
-import { resolveOptions } from './options.js';
+import { checkOptionKeys, optionKeys } from './option-keys.js';
+import { resolveOptions, VERIFIER_KEYS } from './options.js';
 import { notReady } from './readiness.js';
 import { createProtectedResource, type ProtectedResourceOptions } from './resource-metadata.js';
 import type {
@@ -81,7 +82,18 @@ export interface MultiIssuerVerifier extends Verifier {
   ready(): Promise<void>;
 }
 
-const TOP_LEVEL_KEYS = new Set<string>(['issuers', 'opaqueIssuer', ...SHARED_KEYS]);
+/** Every key of `MultiIssuerOptions`. */
+export const MULTI_ISSUER_KEYS = optionKeys<MultiIssuerOptions>({
+  issuers: true,
+  opaqueIssuer: true,
+  realm: true,
+  tokenTransport: true,
+  maxTokenBytes: true,
+  protectedResource: true,
+});
+
+/** The keys of one entry of `issuers`: a verifier's, minus those set once for the API. */
+const ENTRY_KEYS = VERIFIER_KEYS.filter((key) => !(SHARED_KEYS as readonly string[]).includes(key));
 
 function fail(message: string): never {
   throw new ZitauthConfigError(`zitauth: ${message}`);
@@ -94,12 +106,11 @@ function checkShape(options: MultiIssuerOptions): readonly IssuerOptions[] {
   }
   for (const key of Object.keys(options)) {
     if (key === 'issuer') fail('set issuer inside each entry of issuers, not beside it');
-    if (!TOP_LEVEL_KEYS.has(key)) {
-      fail(
-        `unknown option "${key.slice(0, 40)}" beside issuers; per-issuer options go inside each entry`,
-      );
+    if (ENTRY_KEYS.includes(key)) {
+      fail(`unknown option "${key}" beside issuers: it is set per issuer, inside each entry`);
     }
   }
+  checkOptionKeys(options, MULTI_ISSUER_KEYS, 'createMultiIssuerVerifier options');
   const list = options.issuers as unknown;
   if (!Array.isArray(list) || list.length === 0) {
     fail('issuers must be a non-empty array of { issuer, projectId | audience, … }');
@@ -114,6 +125,7 @@ function checkShape(options: MultiIssuerOptions): readonly IssuerOptions[] {
     if (dpop !== undefined && dpop !== 'off') {
       fail(`issuers[${index}].dpop: DPoP needs a single-issuer verifier (createVerifier)`);
     }
+    checkOptionKeys(entry, ENTRY_KEYS, `issuers[${index}]`);
   });
   return list as readonly IssuerOptions[];
 }

@@ -10,7 +10,14 @@ import { resolveDpop, type ResolvedDpop } from './dpop.js';
 import { checkIdpUrl as checkUrl } from './idp-url.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_MS, DEFAULT_REQUIRED_CLAIMS } from './local-verifier.js';
 import type { FetchLike } from './http.js';
-import type { CacheOptions, IntrospectionAuth, JwksOptions, VerifierOptions } from './types.js';
+import { checkOptionKeys, optionKeys } from './option-keys.js';
+import type {
+  CacheOptions,
+  IntrospectionAuth,
+  JwksOptions,
+  TokenTransport,
+  VerifierOptions,
+} from './types.js';
 
 /** Asymmetric JWS algorithms zitauth accepts; symmetric ones and `none` never. */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -26,6 +33,78 @@ export const ASYMMETRIC_ALGORITHMS = [
   'EdDSA',
   'Ed25519',
 ] as const;
+
+/** Every key `createVerifier` reads; any other is refused as a likely typo. */
+export const VERIFIER_KEYS = optionKeys<VerifierOptions>({
+  issuer: true,
+  projectId: true,
+  audience: true,
+  allowedClientIds: true,
+  mode: true,
+  introspectJwt: true,
+  introspection: true,
+  algorithms: true,
+  clockToleranceMs: true,
+  maxTokenAgeMs: true,
+  maxTokenLifetimeMs: true,
+  requiredClaims: true,
+  maxTokenBytes: true,
+  requireJti: true,
+  strictJwtProfile: true,
+  roles: true,
+  tokenTransport: true,
+  realm: true,
+  cache: true,
+  jwks: true,
+  endpoints: true,
+  endpointOrigins: true,
+  circuitBreaker: true,
+  timeoutMs: true,
+  fetch: true,
+  allowInsecureHttp: true,
+  now: true,
+  dpop: true,
+  protectedResource: true,
+});
+
+/** The keys of the nested option objects, by the option that holds them. */
+const NESTED_KEYS = {
+  cache: optionKeys<CacheOptions>({
+    store: true,
+    maxEntries: true,
+    maxTtlMs: true,
+    inactiveTtlMs: true,
+    maxConcurrentIntrospections: true,
+    reservedIntrospections: true,
+    enabled: true,
+  }),
+  jwks: optionKeys<JwksOptions>({
+    defaultMaxAgeMs: true,
+    minMaxAgeMs: true,
+    maxMaxAgeMs: true,
+    cooldownMs: true,
+    maxStaleMs: true,
+    maxResponseBytes: true,
+  }),
+  endpoints: optionKeys<NonNullable<VerifierOptions['endpoints']>>({
+    jwksUri: true,
+    introspectionEndpoint: true,
+  }),
+  tokenTransport: optionKeys<TokenTransport>({ query: true, body: true }),
+  circuitBreaker: optionKeys<NonNullable<VerifierOptions['circuitBreaker']>>({
+    failureThreshold: true,
+    coolOffMs: true,
+  }),
+  introspection: ['clientId', 'clientSecret', 'keyFile'],
+} as const;
+
+/** Refuses unknown keys at the top level and in every nested options object. */
+function checkKeys(options: VerifierOptions): void {
+  checkOptionKeys(options, VERIFIER_KEYS, 'createVerifier options');
+  for (const [name, known] of Object.entries(NESTED_KEYS)) {
+    checkOptionKeys(options[name as keyof typeof NESTED_KEYS], known, name);
+  }
+}
 
 /** Options with every default applied. */
 export interface ResolvedOptions {
@@ -121,7 +200,12 @@ function resolveIntrospection(options: VerifierOptions): IntrospectionAuth | und
   }
   if (typeof auth !== 'object' || auth === null)
     fail('introspection must be { clientId, clientSecret } or { keyFile }');
-  if ('keyFile' in auth) return auth;
+  if ('keyFile' in auth) {
+    if ('clientId' in auth || 'clientSecret' in auth) {
+      fail('introspection takes either { keyFile } or { clientId, clientSecret }, not both');
+    }
+    return auth;
+  }
   if (
     typeof auth.clientId !== 'string' ||
     auth.clientId === '' ||
@@ -229,6 +313,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
       'several issuers need createMultiIssuerVerifier({ issuers }); createVerifier trusts one issuer',
     );
   }
+  checkKeys(options);
   const allowHttp = options.allowInsecureHttp === true;
   const endpoints = options.endpoints ?? {};
   if (options.fetch !== undefined && typeof options.fetch !== 'function')

@@ -11,6 +11,7 @@ import { ZitauthConfigError } from './errors.js';
 import type { FetchLike } from './http.js';
 import { checkIdpUrl } from './idp-url.js';
 import { loadKeyFile, type KeyFileInput, type LoadedKey } from './key-file.js';
+import { checkOptionKeys, optionKeys } from './option-keys.js';
 import { resolveRetryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
 import type { GrantCredential } from './token-grant.js';
 import { buildScope } from './token-scopes.js';
@@ -64,6 +65,33 @@ export interface TokenClientOptions {
    */
   dpop?: TokenClientDpopOptions | undefined;
 }
+
+/** Every key `createTokenClient` reads; any other is refused as a likely typo. */
+const TOKEN_CLIENT_KEYS = optionKeys<TokenClientOptions>({
+  issuer: true,
+  keyFile: true,
+  clientId: true,
+  clientSecret: true,
+  personalAccessToken: true,
+  projectIds: true,
+  roles: true,
+  zitadelApi: true,
+  scopes: true,
+  tokenParams: true,
+  refreshMarginMs: true,
+  retry: true,
+  timeoutMs: true,
+  fetch: true,
+  now: true,
+  tokenEndpoint: true,
+  dpop: true,
+});
+
+const RETRY_KEYS = optionKeys<RetryOptions>({
+  attempts: true,
+  baseDelayMs: true,
+  maxDelayMs: true,
+});
 
 /** The credential to use: a grant, or a personal access token used as is. */
 export type ClientCredential = GrantCredential | { kind: 'pat'; token: string };
@@ -225,6 +253,8 @@ export function resolveTokenClientOptions(options: TokenClientOptions): {
   if (typeof options !== 'object' || options === null) {
     throw configError(`options are required: an issuer and one of ${CREDENTIALS_HELP}`);
   }
+  checkOptionKeys(options, TOKEN_CLIENT_KEYS, 'createTokenClient options');
+  checkOptionKeys(options.retry, RETRY_KEYS, 'createTokenClient retry');
   const issuer = checkIdpUrl(options.issuer, 'issuer');
   const credential = resolveCredential(options);
   if (credential.kind === 'pat' && options.dpop !== undefined) {

@@ -14,6 +14,7 @@ import {
 import { createDiscovery } from './discovery.js';
 import { idpFetch, parseJsonObject, type FetchLike, type IdpResponse } from './http.js';
 import { checkIdpUrl } from './idp-url.js';
+import { checkOptionKeys, optionKeys } from './option-keys.js';
 import { traceIdpCall } from './observability/idp-calls.js';
 
 /** Options of {@link fetchUserinfo}. */
@@ -32,6 +33,14 @@ export interface UserinfoOptions {
   /** Aborts the call. */
   signal?: AbortSignal | undefined;
 }
+
+const USERINFO_KEYS = optionKeys<UserinfoOptions>({
+  issuer: true,
+  userinfoEndpoint: true,
+  fetch: true,
+  timeoutMs: true,
+  signal: true,
+});
 
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
@@ -88,6 +97,7 @@ export async function fetchUserinfo(
   if (typeof options !== 'object' || options === null) {
     throw new ZitauthConfigError('zitauth: fetchUserinfo needs options with an issuer');
   }
+  checkOptionKeys(options, USERINFO_KEYS, 'fetchUserinfo options');
   const url = await userinfoUrl(options);
   return traceIdpCall('userinfo', url, async (note) => {
     const response = await idpFetch(

@@ -9,6 +9,7 @@
  */
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import {
+  checkOptionKeys,
   createOperatorLog,
   isZitauthError,
   ZitauthConfigError,
@@ -31,6 +32,7 @@ function warn(message: string): void {
 
 /** Renders zitauth errors (status, headers, JSON body) and passes every other error on. */
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
+  checkOptionKeys(options, ['log'], 'errorHandler options');
   const log = options.log ?? warn;
   if (typeof log !== 'function') {
     throw new ZitauthConfigError('zitauth: errorHandler({ log }) needs a function');

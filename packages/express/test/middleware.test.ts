@@ -101,6 +101,22 @@ describe('auth()', () => {
     expect(() => auth({ verifier: {} } as unknown as AuthOptions)).toThrow(/verifier/);
     expect(() => auth(undefined as unknown as AuthOptions)).toThrow(ZitauthConfigError);
   });
+
+  it('refuses unknown option keys with the closest known one', () => {
+    const options = { issur: idp.issuer, projectId: 'p' } as unknown as AuthOptions;
+    expect(() => auth(options)).toThrow(
+      'zitauth: unknown option "issur" in auth() options; did you mean "issuer"?',
+    );
+    const optional = { issuer: idp.issuer, projectId: 'p', authRequierd: false };
+    expect(() => auth(optional as unknown as AuthOptions)).toThrow(/did you mean "authRequired"\?/);
+    const nested = { issuer: idp.issuer, projectId: 'p', cache: { maxTtl: 1 } };
+    expect(() => auth(nested as unknown as AuthOptions)).toThrow(
+      /in cache; did you mean "maxTtlMs"\?/,
+    );
+    expect(() => errorHandler({ logger: console.warn } as never)).toThrow(
+      /unknown option "logger" in errorHandler options; known options: log$/,
+    );
+  });
 });
 
 describe('token transports', () => {

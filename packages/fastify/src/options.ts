@@ -6,6 +6,7 @@
 import {
   booleanOption,
   isVerifier,
+  optionKeys,
   resolveAuthOptions,
   type AdapterOptions as CoreAdapterOptions,
   type AuthOptions as CoreAuthOptions,
@@ -31,6 +32,8 @@ export interface FastifyAdapterOptions {
   checkOnReady?: boolean;
 }
 
+const FASTIFY_KEYS = optionKeys<FastifyAdapterOptions>({ errorHandler: true, checkOnReady: true });
+
 /** Every option the plugin reads itself: `authRequired`, `errorHandler` and `checkOnReady`. */
 export type AdapterOptions = CoreAdapterOptions & FastifyAdapterOptions;
 
@@ -52,9 +55,8 @@ export function resolvePluginOptions(options: AuthOptions | Verifier): PluginSet
       checkOnReady: false,
     };
   }
-  const { errorHandler, checkOnReady, ...rest } = options;
-  const renderErrors = booleanOption(errorHandler, 'errorHandler', true);
-  const resolved = resolveAuthOptions(rest, 'the plugin');
-  const check = booleanOption(checkOnReady, 'checkOnReady', resolved.owned);
+  const renderErrors = booleanOption(options.errorHandler, 'errorHandler', true);
+  const resolved = resolveAuthOptions(options, 'the plugin', FASTIFY_KEYS);
+  const check = booleanOption(options.checkOnReady, 'checkOnReady', resolved.owned);
   return { ...resolved, renderErrors, checkOnReady: check };
 }

@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { challengeOptions, type AuthContext, type Verifier } from '@zitauth/core';
+import { challengeOptions, checkOptionKeys, type AuthContext, type Verifier } from '@zitauth/core';
 import { renderErrors as renderErrorsWith } from './error-handler.js';
 import {
   authenticateHook,
@@ -81,6 +81,8 @@ function serveResourceMetadata(app: FastifyInstance, verifier: Verifier): void {
 /** `await app.register(zitauth, { issuer, projectId })`. */
 export const zitauth = fp(plugin, { fastify: '5.x', name: '@zitauth/fastify' });
 
+const PROTECT_KEYS = ['authRequired'];
+
 /**
  * Protects every route of the scope it is registered in with an `onRequest` hook:
  * `app.register(async (api) => { await api.register(protect); api.get(...) })`.
@@ -88,6 +90,7 @@ export const zitauth = fp(plugin, { fastify: '5.x', name: '@zitauth/fastify' });
  */
 export const protect = fp<{ authRequired?: boolean }>(
   async (scope, options) => {
+    checkOptionKeys(options, PROTECT_KEYS, 'protect options');
     if (!scope.hasDecorator('authenticate')) {
       throw new Error('zitauth: register the zitauth plugin before protect');
     }

@@ -71,6 +71,22 @@ describe('zitauth plugin', () => {
     await expect(build(render)).rejects.toThrow(/errorHandler/);
   });
 
+  it('fails registration for unknown option keys, with the closest known one', async () => {
+    const typo = { authRequierd: false } as unknown as Partial<ZitauthOptions>;
+    await expect(build(typo)).rejects.toThrow(
+      'zitauth: unknown option "authRequierd" in the plugin options; did you mean "authRequired"?',
+    );
+    const render = { errorHandlr: false } as unknown as Partial<ZitauthOptions>;
+    await expect(build(render)).rejects.toThrow(/did you mean "errorHandler"\?/);
+    const nested = { jwks: { maxStale: 1 } } as unknown as Partial<ZitauthOptions>;
+    await expect(build(nested)).rejects.toThrow(/in jwks; did you mean "maxStaleMs"\?/);
+  });
+
+  it('accepts errorHandler: false without handing it to the verifier', async () => {
+    const app = await build({ errorHandler: false });
+    expect((await app.inject({ url: '/me' })).statusCode).toBe(401);
+  });
+
   it('takes a shared verifier, as is or as { verifier }, and leaves it open on close', async () => {
     const verifier = createVerifier({ issuer: idp.issuer, projectId: idp.defaultProject.id });
     try {
@@ -180,5 +196,16 @@ describe('protect plugin', () => {
     const app = Fastify();
     apps.push(app);
     await expect(app.register(protect)).rejects.toThrow(/register the zitauth plugin/);
+  });
+
+  it('refuses unknown option keys', async () => {
+    const app = await build();
+    await expect(
+      app.register(async (api) => {
+        await api.register(protect, { authRequiered: false } as never);
+      }),
+    ).rejects.toThrow(
+      /unknown option "authRequiered" in protect options; did you mean "authRequired"\?/,
+    );
   });
 });

@@ -111,6 +111,15 @@ describe('auth()', () => {
     expect(() => auth(typo as unknown as AuthOptions)).toThrow(/authRequired/);
     expect(() => auth({ verifier: {} } as unknown as AuthOptions)).toThrow(/verifier/);
   });
+
+  it('refuses unknown option keys with the closest known one', () => {
+    const options = { issuer: idp.issuer, projectId: 'p', authRequierd: false };
+    expect(() => auth(options as unknown as AuthOptions)).toThrow(
+      'zitauth: unknown option "authRequierd" in auth() options; did you mean "authRequired"?',
+    );
+    const typo = { issuer: idp.issuer, projectId: 'p', instrospection: {} };
+    expect(() => auth(typo as unknown as AuthOptions)).toThrow(/did you mean "introspection"\?/);
+  });
 });
 
 describe('token transports', () => {

@@ -88,7 +88,7 @@ export function keyValueOn<V>(
 export function createRedisKeyValueStore<V = unknown>(
   options: RedisConnectionOptions = {},
 ): RedisKeyValueStore<V> {
-  const config = resolveConnection(options);
+  const config = resolveConnection(options, 'createRedisKeyValueStore');
   const connection = createConnection(config);
   return {
     ...keyValueOn<V>(connection, config.keyPrefix),

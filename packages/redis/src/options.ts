@@ -3,7 +3,8 @@
  * when the store is created, naming the option, so a fleet does not start half-configured.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { ZitauthConfigError } from '@zitauth/core';
+import { checkOptionKeys, optionKeys, ZitauthConfigError } from '@zitauth/core';
+import type { RedisStoreOptions } from './store.js';
 
 /**
  * The part of a node-redis client (`createClient()` from `redis`, v4 or later) the tier uses.
@@ -107,8 +108,39 @@ function checkUrl(url: string): string {
   return url;
 }
 
-/** Applies defaults and checks every connection option. */
-export function resolveConnection(options: RedisConnectionOptions): ResolvedConnection {
+/** The keys of the connection options, which every store takes. */
+const CONNECTION_KEYS = optionKeys<RedisConnectionOptions>({
+  url: true,
+  client: true,
+  username: true,
+  password: true,
+  tls: true,
+  keyPrefix: true,
+  commandTimeoutMs: true,
+  connectTimeoutMs: true,
+  retryAfterMs: true,
+  now: true,
+});
+
+/** The keys `createRedisStore` reads besides the connection's. */
+const STORE_KEYS = optionKeys<Omit<RedisStoreOptions, keyof RedisConnectionOptions>>({
+  localMaxEntries: true,
+  localTtlMs: true,
+  lockTtlMs: true,
+  lockWaitMs: true,
+});
+
+/**
+ * Applies defaults and checks every connection option. `store` says which options object
+ * this is, so an unknown key (a likely typo) is refused with the closest known one.
+ */
+export function resolveConnection(
+  options: RedisConnectionOptions,
+  store: 'createRedisStore' | 'createRedisKeyValueStore' = 'createRedisStore',
+): ResolvedConnection {
+  const known =
+    store === 'createRedisStore' ? [...CONNECTION_KEYS, ...STORE_KEYS] : CONNECTION_KEYS;
+  checkOptionKeys(options, known, `${store} options`, '@zitauth/redis');
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
     throw invalid('keyPrefix must be a string');
   }

@@ -26,6 +26,19 @@ describe('options', () => {
     expect(() => createRedisStore(options)).toThrow(message);
   });
 
+  it('refuses unknown option keys with the closest known one', () => {
+    expect(() => createRedisStore({ lockTtl: 5 } as never)).toThrow(
+      '@zitauth/redis: unknown option "lockTtl" in createRedisStore options; did you mean "lockTtlMs"?',
+    );
+    expect(() => createRedisStore({ keyprefix: 'a:' } as never)).toThrow(
+      /did you mean "keyPrefix"\?/,
+    );
+    // The key-value store has no in-process tier.
+    expect(() => createRedisKeyValueStore({ localTtlMs: 5 } as never)).toThrow(
+      /unknown option "localTtlMs" in createRedisKeyValueStore options/,
+    );
+  });
+
   it('accepts TLS settings and ACL credentials', async () => {
     const store = createRedisStore({
       url: 'rediss://127.0.0.1:1',
