@@ -37,12 +37,14 @@ interface LoggedApp {
   warnings(): string[];
 }
 
-type Build = (verifier: Verifier) => Promise<LoggedApp>;
+/** `guardFirst`: a role guard runs before authentication (a misuse). */
+type Build = (verifier: Verifier, guardFirst?: boolean) => Promise<LoggedApp>;
 
-const expressApp: Build = async (verifier) => {
+const expressApp: Build = async (verifier, guardFirst = false) => {
   const warnings: string[] = [];
   const app = express();
-  app.get('/me', zexpress.auth(verifier), (_req, res) => void res.json({}));
+  const steps = guardFirst ? [zexpress.requireRoles('admin')] : [zexpress.auth(verifier)];
+  app.get('/me', ...steps, (_req, res) => void res.json({}));
   app.use(zexpress.errorHandler({ log: (message) => void warnings.push(message) }));
   return {
     get: async (token) => (await request(app).get('/me').auth(token, { type: 'bearer' })).status,
@@ -51,10 +53,12 @@ const expressApp: Build = async (verifier) => {
 };
 
 /** Koa with no listener of its own: the default one prints to console.error. */
-const koaApp: Build = async (verifier) => {
+const koaApp: Build = async (verifier, guardFirst = false) => {
   const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
   const app = new Koa();
-  app.use(zkoa.errorHandler()).use(zkoa.auth(verifier));
+  app.use(zkoa.errorHandler());
+  if (guardFirst) app.use(zkoa.requireRoles('admin'));
+  app.use(zkoa.auth(verifier));
   app.use((ctx) => void (ctx.body = {}));
   const callback = app.callback();
   return {
@@ -65,7 +69,7 @@ const koaApp: Build = async (verifier) => {
 };
 
 /** Fastify with its logger on, written to a buffer; warnings are level 40. */
-const fastifyApp: Build = async (verifier) => {
+const fastifyApp: Build = async (verifier, guardFirst = false) => {
   const lines: { level: number; msg: string }[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -76,7 +80,8 @@ const fastifyApp: Build = async (verifier) => {
   const app = Fastify({ logger: { level: 'info', stream } });
   closers.push(() => app.close());
   await app.register(zitauth, { verifier });
-  app.get('/me', { onRequest: app.authenticate }, async () => ({}));
+  const onRequest = guardFirst ? [app.requireRoles('admin'), app.authenticate] : app.authenticate;
+  app.get('/me', { onRequest }, async () => ({}));
   return {
     get: async (token) =>
       (await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })).statusCode,
@@ -133,6 +138,20 @@ describe.each(ADAPTERS)('the operator log in %s', (_name, build) => {
     expect(app.warnings()).toEqual([
       expect.stringContaining(`the key set at ${idp.issuer}/oauth/v2/keys could not be read`),
     ]);
+  });
+
+  it('logs a guard that runs before authentication once, naming the fix', async () => {
+    const app = await build(verifier(), true);
+    const token = await idp.mintAccessToken({ roles: ['admin'] });
+    expect(await app.get(token)).toBe(500);
+    expect(await app.get(token)).toBe(500);
+    const warnings = app.warnings();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(
+      'zitauth: requireRoles(admin) ran on a request no authentication',
+    );
+    expect(warnings[0]).toContain('An auth() / authenticate must run before this guard');
+    expect(warnings[0]).not.toContain(token);
   });
 
   it("never logs a caller's bad token at warn", async () => {

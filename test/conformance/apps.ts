@@ -133,6 +133,8 @@ export function expressHarness(
   );
   app.get('/org-admin', required, requireRoles('admin', { org: { header: ORG_HEADER } }), reply);
   app.get('/scoped', required, requireScopes(SCOPE), reply);
+  // Misuse: a guard on a route auth() does not cover.
+  app.get('/unauthenticated-admin', requireRoles('admin'), reply);
   app.use(zexpress.errorHandler());
   return { name: 'express', send: (req) => viaSupertest(app, req), close: async () => {} };
 }
@@ -161,6 +163,8 @@ export function koaHarness(verifier: Verifier, createApp: () => Koa = () => new 
   );
   router.get('/org-admin', required, requireRoles('admin', { org: { header: ORG_HEADER } }), reply);
   router.get('/scoped', required, requireScopes(SCOPE), reply);
+  // Misuse: a guard before auth().
+  router.get('/unauthenticated-admin', requireRoles('admin'), required, reply);
   app.use(zkoa.errorHandler());
   if (verifier.protectedResource !== undefined) app.use(zkoa.resourceMetadata(verifier));
   app.use(router.routes());
@@ -183,6 +187,12 @@ export async function fastifyHarness(verifier: Verifier): Promise<Harness> {
   const reply = async (req: { auth: AuthContext | null }) => describeCaller(req.auth);
   app.get('/public', async () => ({ public: true }));
   app.get('/me', { onRequest: app.authenticate }, reply);
+  // Misuse: a guard in onRequest before authenticate.
+  app.get(
+    '/unauthenticated-admin',
+    { onRequest: [app.requireRoles('admin'), app.authenticate] },
+    reply,
+  );
   // Bodies are parsed after onRequest, so a body token needs the preHandler hook.
   app.post('/me', { preHandler: app.authenticate }, reply);
   app.get('/optional', { onRequest: app.authenticateOptional }, reply);

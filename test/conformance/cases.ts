@@ -69,6 +69,14 @@ const INVALID_CLAIM = invalidToken('The access token has an invalid claim');
 const TOKEN_TYPE = invalidToken('The access token type is not accepted');
 const TWO_TOKENS = refused(400, 'invalid_request', 'More than one access token was sent');
 const INACTIVE = invalidToken('The access token is not active');
+/** A guard with no authentication before it: the server's mistake, with no challenge. */
+const MISUSE: Expected = {
+  status: 500,
+  body: {
+    error: 'server_error',
+    error_description: 'Access to this resource is not set up correctly on the server',
+  },
+};
 
 /**
  * A 200 from a protected route: the caller as the routes describe it. `orgId` is null
@@ -451,6 +459,17 @@ const authorization: Case[] = [
     name: 'answers 401, not 403, to a bad token on a guarded route',
     request: withToken('/admin', { roles: ['admin'], expiresInSeconds: -600 }),
     expect: EXPIRED,
+  },
+  {
+    // The server's mistake, not the caller's: a 401 "no token" would blame a valid token.
+    name: 'answers 500 to a valid token when a guard runs before authentication',
+    request: withToken('/unauthenticated-admin', { roles: ['admin'] }),
+    expect: MISUSE,
+  },
+  {
+    name: 'answers 500 without a token when a guard runs before authentication',
+    request: async () => get('/unauthenticated-admin'),
+    expect: MISUSE,
   },
   {
     name: 'answers 401, not 403, to no token on a guarded route',

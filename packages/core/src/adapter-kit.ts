@@ -14,12 +14,13 @@ import {
   type AuthCheck,
   type Match,
 } from './authorize.js';
-import { ZitauthConfigError, type ChallengeOptions } from './errors.js';
+import { MisuseError, ZitauthConfigError, type ChallengeOptions } from './errors.js';
 import {
   createMultiIssuerVerifier,
   MULTI_ISSUER_KEYS,
   type MultiIssuerOptions,
 } from './multi-issuer.js';
+import { reportOperatorFault } from './observability/operator-fault.js';
 import { checkOptionKeys, optionKeys } from './option-keys.js';
 import { VERIFIER_KEYS } from './options.js';
 import type { AuthContext, TokenRequest, Verifier, VerifierOptions } from './types.js';
@@ -238,6 +239,8 @@ const SCOPE_GUARD_KEYS = optionKeys<ScopeGuardOptions>({ match: true });
 /**
  * A guard's decision for one request: returns (or resolves) when allowed, throws otherwise,
  * with the challenge parameters of the verifier that authenticated the request.
+ * `auth` is the caller, `null` when authentication ran and found no token (optional auth),
+ * or `undefined` when no authentication ran: a misuse, answered with a `MisuseError` (500).
  */
 export type Guard<R> = (
   auth: AuthContext | null | undefined,
@@ -286,11 +289,40 @@ function orgReader<R>(
   );
 }
 
-function toGuard<R>(check: AuthCheck, orgOf?: (request: R) => string | undefined): Guard<R> {
+/**
+ * The error of a guard that ran where no authentication did: `auth` is `undefined` only
+ * then (authentication sets the caller or `null`). Answering 401 "no token" would send a
+ * caller with a valid token looking for a fault that is the server's, so it is a 500
+ * whose operator fault says what to change.
+ */
+export function guardWithoutAuth(guard: string): MisuseError {
+  const fault = reportOperatorFault(
+    'misuse',
+    `zitauth: ${guard} ran on a request no authentication ran for, so it cannot know the ` +
+      'caller and answers 500. An auth() / authenticate must run before this guard: in ' +
+      'Express and Koa put auth() before it (app.use(auth(…)), or in the route before the ' +
+      'guard); in Fastify give the route onRequest: app.authenticate (or register protect in ' +
+      'its scope) and put the guard in preHandler.',
+  );
+  return new MisuseError({ cause: fault });
+}
+
+function toGuard<R>(
+  name: string,
+  check: AuthCheck,
+  orgOf?: (request: R) => string | undefined,
+): Guard<R> {
   return (auth, request, challenge) => {
+    if (auth === undefined) throw guardWithoutAuth(name);
     const orgId = orgOf?.(request) || undefined; // an empty value names no organisation
     return check(auth, { ...challenge, orgId });
   };
+}
+
+/** How a guard is named in a message: `requireRoles(admin, editor)`. */
+function label(guard: string, values: string | readonly string[]): string {
+  const list = typeof values === 'string' ? [values] : Array.isArray(values) ? values : [];
+  return `${guard}(${list.join(', ').slice(0, 80)})`;
 }
 
 /** A guard: callers need `roles` (403 otherwise); with `org`, in the request's organisation. */
@@ -302,7 +334,11 @@ export function roleGuard<R>(
   checkOptionKeys(options, ROLE_GUARD_KEYS, 'requireRoles options');
   const match = options.match === undefined ? {} : { match: options.match };
   const check = requireRoles(roles, { ...match, orgRequired: options.org !== undefined });
-  return toGuard(check, options.org === undefined ? undefined : orgReader(options.org, access));
+  return toGuard(
+    label('requireRoles', roles),
+    check,
+    options.org === undefined ? undefined : orgReader(options.org, access),
+  );
 }
 
 /** A guard: the token must grant `scopes` (403 naming them otherwise). */
@@ -312,18 +348,19 @@ export function scopeGuard<R>(
 ): Guard<R> {
   checkOptionKeys(options, SCOPE_GUARD_KEYS, 'requireScopes options');
   return toGuard(
+    label('requireScopes', scopes),
     requireScopes(scopes, options.match === undefined ? {} : { match: options.match }),
   );
 }
 
 /** A guard: the caller must have been verified by one of `issuers` (403 otherwise). */
 export function issuerGuard<R>(issuers: string | readonly string[]): Guard<R> {
-  return toGuard(requireIssuer(issuers));
+  return toGuard(label('requireIssuer', issuers), requireIssuer(issuers));
 }
 
 /** A guard: `predicate` (sync or async) must return exactly `true` (403 otherwise). */
 export function checkGuard<R>(
   predicate: (auth: AuthContext) => boolean | Promise<boolean>,
 ): Guard<R> {
-  return toGuard(requireCheck(predicate));
+  return toGuard('requireCheck()', requireCheck(predicate));
 }

@@ -38,7 +38,8 @@ export type ZitauthErrorCode =
   | 'ERR_ZITAUTH_DPOP_KEY_MISMATCH'
   | 'ERR_ZITAUTH_DPOP_REQUIRED'
   | 'ERR_ZITAUTH_INVALID_OPTION'
-  | 'ERR_ZITAUTH_INVALID_KEY_FILE';
+  | 'ERR_ZITAUTH_INVALID_KEY_FILE'
+  | 'ERR_ZITAUTH_MISUSE';
 
 /** The JSON body every HTTP-facing error answers with. */
 export interface ErrorBody {
@@ -81,6 +82,7 @@ const DESCRIPTIONS: Record<ZitauthErrorCode, string> = {
   ERR_ZITAUTH_DPOP_REQUIRED: 'The access token must be sent with a DPoP proof',
   ERR_ZITAUTH_INVALID_OPTION: 'Invalid configuration',
   ERR_ZITAUTH_INVALID_KEY_FILE: 'Invalid key file',
+  ERR_ZITAUTH_MISUSE: 'Access to this resource is not set up correctly on the server',
 };
 
 /** Options shared by every error constructor. */
@@ -379,6 +381,25 @@ export class UpstreamError extends ZitauthError {
 
   override get body(): ErrorBody {
     return { error: 'temporarily_unavailable', error_description: this.message };
+  }
+}
+
+/**
+ * 500: zitauth is wired so that it cannot protect the route, e.g. a guard with no
+ * authentication before it. Refusing with 401 would blame the caller for the server's
+ * mistake. The body is generic and there is no challenge (the caller can do nothing about
+ * it); `cause` carries the operator fault that names the fix.
+ */
+export class MisuseError extends ZitauthError {
+  override name = 'MisuseError';
+  constructor(options: ZitauthErrorOptions = {}) {
+    super('ERR_ZITAUTH_MISUSE', 500, 'server_error', options);
+    delete this.headers['WWW-Authenticate'];
+  }
+
+  /** No challenge to put a realm in. */
+  override withRealm(): this {
+    return this;
   }
 }
 

@@ -74,11 +74,20 @@ describe('requireRoles', () => {
     expect(await statusWith(guard, ['admin'], { path: '/orgs/123' })).toBe(403);
   });
 
-  it('answers 401 when auth() did not run', async () => {
-    const app = express().get('/', requireRoles('admin')).use(errorHandler());
-    const res = await request(app).get('/');
-    expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+  it('answers 500, naming the fix to the operator, when auth() did not run', async () => {
+    const logged: string[] = [];
+    const app = express()
+      .get('/', requireRoles('admin'))
+      .use(errorHandler({ log: (message) => void logged.push(message) }));
+    const token = await idp.mintAccessToken({ roles: ['admin'] });
+    const res = await request(app).get('/').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(500);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.body).toEqual({
+      error: 'server_error',
+      error_description: 'Access to this resource is not set up correctly on the server',
+    });
+    expect(logged).toEqual([expect.stringContaining('auth() / authenticate must run before')]);
   });
 
   it('throws ZitauthConfigError at creation for bad arguments', () => {

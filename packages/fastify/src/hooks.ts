@@ -47,6 +47,7 @@ export function authenticateHook(
   reportFault: FaultReporter,
 ): ZitauthHook {
   return async (request) => {
+    authenticated.add(request);
     const tokenRequest = nodeTokenRequest(request.raw, request.query, request.body);
     try {
       const caller = authenticateRequest(verifier, tokenRequest, required);
@@ -59,9 +60,18 @@ export function authenticateHook(
   };
 }
 
+/**
+ * Requests `authenticate` ran for. `request.auth` starts as `null` (Fastify decorators need
+ * a value), which would make a guard that runs before `authenticate` answer 401 "no
+ * token" to a caller who sent a valid one; this tells that misuse (a 500 naming the fix)
+ * apart from optional auth without a token.
+ */
+const authenticated = new WeakSet<FastifyRequest>();
+
 function hook(guard: Guard<FastifyRequest>, challenge: ChallengeOptions): ZitauthHook {
   return async (request) => {
-    await guard(request.auth, request, challenge);
+    const ran = request.auth !== null || authenticated.has(request);
+    await guard(ran ? request.auth : undefined, request, challenge);
   };
 }
 

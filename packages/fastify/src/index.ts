@@ -21,6 +21,7 @@ export {
   InvalidRequestError,
   InvalidTokenError,
   isZitauthError,
+  MisuseError,
   UnauthorizedError,
   UpstreamError,
   ZitauthConfigError,

@@ -77,11 +77,30 @@ describe('app.requireRoles', () => {
     expect(await statusWith(fromQuery, ['admin'], { query: '?org=other' })).toBe(403);
   });
 
-  it('answers 401 with the plugin realm when no caller was authenticated', async () => {
-    app.get('/guarded', { preHandler: app.requireRoles('admin') }, async () => 'ok');
+  it('answers 401 with the plugin realm when optional auth saw no token', async () => {
+    const hooks = { onRequest: app.authenticateOptional, preHandler: app.requireRoles('admin') };
+    app.get('/guarded', hooks, async () => 'ok');
     const res = await app.inject({ url: '/guarded' });
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="quotes"');
+  });
+
+  it('answers 500 when no authenticate hook ran before the guard', async () => {
+    const app = Fastify();
+    await app.register(zitauth, { issuer: idp.issuer, projectId: idp.defaultProject.id });
+    app.get('/guarded', { preHandler: app.requireRoles('admin') }, async () => 'ok');
+    const token = await idp.mintAccessToken({ roles: ['admin'] });
+    const res = await app.inject({
+      url: '/guarded',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.json()).toEqual({
+      error: 'server_error',
+      error_description: 'Access to this resource is not set up correctly on the server',
+    });
+    await app.close();
   });
 
   it('throws ZitauthConfigError at creation for bad arguments', () => {

@@ -17,6 +17,7 @@ import {
   type ScopeGuardOptions,
 } from '@zitauth/core';
 import { challengeOf, type AuthState } from './middleware.js';
+import { createFaultReporter } from './operator-log.js';
 
 /**
  * Where the organisation comes from: `{ param }` (`ctx.params`, set by @koa/router),
@@ -33,10 +34,20 @@ const access: RequestAccess<Context> = {
   message: (ctx) => ctx.req,
 };
 
-/** Runs a (possibly async) guard, then the next middleware; a failure is thrown. */
+/**
+ * Runs a (possibly async) guard, then the next middleware; a failure is thrown. A guard
+ * placed before `auth()` (`ctx.state.auth` unset) fails with a 500 whose operator fault is
+ * emitted on `app.on('error')` once per minute, like `auth()`'s.
+ */
 function middleware(guard: Guard<Context>): Middleware<AuthState> {
+  const reportFault = createFaultReporter();
   return async (ctx, next) => {
-    await guard(ctx.state.auth, ctx, challengeOf(ctx));
+    try {
+      await guard(ctx.state.auth, ctx, challengeOf(ctx));
+    } catch (error) {
+      reportFault(ctx, error);
+      throw error;
+    }
     await next();
   };
 }

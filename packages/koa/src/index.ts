@@ -26,6 +26,7 @@ export {
   InvalidRequestError,
   InvalidTokenError,
   isZitauthError,
+  MisuseError,
   UnauthorizedError,
   UpstreamError,
   ZitauthConfigError,

@@ -78,11 +78,24 @@ describe('requireRoles', () => {
     expect(await statusWith(guard, ['admin'], { headers: { 'X-Org': '' } })).toBe(403);
   });
 
-  it('answers 401 when auth() did not run', async () => {
+  it('answers 500, naming the fix to the operator, when auth() did not run', async () => {
     const app = new Koa().use(errorHandler()).use(requireRoles('admin'));
-    const res = await request(app.callback()).get('/');
-    expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    const emitted: unknown[] = [];
+    app.on('error', (error: unknown) => void emitted.push(error));
+    const token = await idp.mintAccessToken({ roles: ['admin'] });
+    const res = await request(app.callback()).get('/').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(500);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.body).toEqual({
+      error: 'server_error',
+      error_description: 'Access to this resource is not set up correctly on the server',
+    });
+    expect(emitted).toContainEqual(
+      expect.objectContaining({
+        kind: 'misuse',
+        message: expect.stringContaining('auth() / authenticate must run before'),
+      }),
+    );
   });
 
   it('throws ZitauthConfigError at creation for bad arguments', () => {
