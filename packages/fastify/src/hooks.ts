@@ -19,8 +19,10 @@ import {
   type RoleGuardOptions,
   type ScopeGuardOptions,
   type Verifier,
+  MisuseError,
+  reportOperatorFault,
 } from '@zitauth/core';
-import type { FaultReporter } from './operator-log.js';
+import { createFaultReporter, type FaultReporter } from './operator-log.js';
 
 /** An async `onRequest` / `preHandler` hook. */
 export type ZitauthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -98,3 +100,50 @@ export function guards(challenge: ChallengeOptions) {
     },
   };
 }
+
+/** The hooks the plugin decorated an instance with, so a look-up finds ours, not a namesake. */
+const decorated = new WeakSet<ZitauthHook>();
+
+/** Marks `hook` as the plugin's own, for {@link authenticate} to find. */
+export function ownHook(hook: ZitauthHook): ZitauthHook {
+  decorated.add(hook);
+  return hook;
+}
+
+const reportMisuse = createFaultReporter();
+
+/**
+ * The plugin's hook `name` for the route's scope, found when a request arrives: the route
+ * may have been declared before the plugin loaded (`register` not awaited), when
+ * `app.authenticate` was still undefined. Without the plugin in the route's scope or a
+ * parent one (e.g. registered in a sibling scope), the request is refused with a 500
+ * naming the fix: never let through.
+ */
+function delegate(name: 'authenticate' | 'authenticateOptional'): ZitauthHook {
+  return async function zitauthHook(request, reply) {
+    const server = request.server;
+    const hook = server.hasDecorator(name) ? (server[name] as ZitauthHook | undefined) : undefined;
+    if (hook !== undefined && decorated.has(hook)) return hook(request, reply);
+    const fault = reportOperatorFault(
+      'misuse',
+      `zitauth: ${name} ran on ${request.method} ${request.routeOptions.url ?? '(unknown route)'}, ` +
+        'whose scope has no zitauth plugin, so it cannot check the caller and answers 500. ' +
+        'Register it with await app.register(zitauth, …) in this scope or a parent one: ' +
+        'plugins registered in a sibling scope do not reach it.',
+    );
+    const error = new MisuseError({ cause: fault });
+    reportMisuse(request, error);
+    throw error;
+  };
+}
+
+/**
+ * `onRequest` hook usable wherever the zitauth plugin is registered (this scope or a
+ * parent): `app.get('/me', { onRequest: authenticate }, handler)`. Unlike
+ * `app.authenticate`, an import is never undefined, so a route declared before the
+ * plugin has loaded is protected too.
+ */
+export const authenticate: ZitauthHook = delegate('authenticate');
+
+/** {@link authenticate} for optional auth: no token continues with `request.auth = null`. */
+export const authenticateOptional: ZitauthHook = delegate('authenticateOptional');

@@ -8,6 +8,7 @@ import { zitauth } from './plugin.js';
 
 export { protect, zitauth, type ZitauthOptions } from './plugin.js';
 export { errorHandler } from './error-handler.js';
+export { authenticate, authenticateOptional } from './hooks.js';
 export type { OrgSource, RequireRolesOptions, RequireScopesOptions, ZitauthHook } from './hooks.js';
 export type { AdapterOptions, AuthOptions } from './options.js';
 export {

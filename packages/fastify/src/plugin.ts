@@ -10,6 +10,7 @@ import { renderErrors as renderErrorsWith } from './error-handler.js';
 import {
   authenticateHook,
   guards,
+  ownHook,
   type RequireRolesOptions,
   type RequireScopesOptions,
   type ZitauthHook,
@@ -51,8 +52,8 @@ const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, 
   if (checkOnReady && ready !== undefined) app.addHook('onReady', ready);
   app.decorateRequest('auth', null);
   const reportFault = createFaultReporter();
-  app.decorate('authenticate', authenticateHook(verifier, required, reportFault));
-  app.decorate('authenticateOptional', authenticateHook(verifier, false, reportFault));
+  app.decorate('authenticate', ownHook(authenticateHook(verifier, required, reportFault)));
+  app.decorate('authenticateOptional', ownHook(authenticateHook(verifier, false, reportFault)));
   const { requireRoles, requireScopes, requireCheck, requireIssuer } = guards(
     challengeOptions(verifier),
   );

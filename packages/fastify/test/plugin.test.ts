@@ -6,6 +6,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
+  authenticate,
+  authenticateOptional,
   createVerifier,
   protect,
   zitauth,
@@ -207,5 +209,92 @@ describe('protect plugin', () => {
     ).rejects.toThrow(
       /unknown option "authRequiered" in protect options; did you mean "authRequired"\?/,
     );
+  });
+});
+
+describe('misuse fails closed', () => {
+  const options = () => ({ issuer: idp.issuer, projectId: idp.defaultProject.id });
+  const misuse = {
+    error: 'server_error',
+    error_description: 'Access to this resource is not set up correctly on the server',
+  };
+
+  it('protects a route declared before an unawaited register with the exported hooks', async () => {
+    const app = Fastify();
+    apps.push(app);
+    void app.register(zitauth, options());
+    app.get('/me', { onRequest: authenticate }, async (req) => ({ subject: req.auth?.subject }));
+    app.get('/who', { onRequest: authenticateOptional }, async (req) => ({ auth: req.auth }));
+    expect((await app.inject({ url: '/me' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/me', headers: await bearer() })).json()).toEqual({
+      subject: 'user-1',
+    });
+    expect((await app.inject({ url: '/who' })).json()).toEqual({ auth: null });
+  });
+
+  it('answers 500, never 200, when the plugin sits in a sibling scope', async () => {
+    const lines: string[] = [];
+    const app = Fastify({
+      logger: { level: 'warn', stream: { write: (line: string) => void lines.push(line) } },
+    });
+    apps.push(app);
+    await app.register(async (auth) => {
+      await auth.register(zitauth, options());
+    });
+    await app.register(async (api) => {
+      api.get('/me', { onRequest: authenticate }, async () => 'open');
+    });
+    const res = await app.inject({ url: '/me', headers: await bearer() });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('open');
+    expect((await app.inject({ url: '/me' })).statusCode).toBe(500);
+    // Fastify's default handler logs each 500 at error level; the fault goes out once at warn.
+    const warnings = lines
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((line) => line.level === 40)
+      .map((line) => line.msg);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('whose scope has no zitauth plugin');
+    expect(warnings[0]).toContain('await app.register(zitauth, …) in this scope or a parent one');
+  });
+
+  it('renders that 500 with the generic body where the plugin renders errors', async () => {
+    const app = await build();
+    const hooks = { onRequest: [app.requireRoles('admin'), authenticate] };
+    app.get('/guard-first', hooks, async () => 'open');
+    const res = await app.inject({ url: '/guard-first', headers: await bearer() });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual(misuse);
+  });
+
+  it('fails start-up when a guard of a sibling scope’s plugin is used', async () => {
+    const app = Fastify();
+    apps.push(app);
+    await app.register(async (auth) => {
+      await auth.register(zitauth, options());
+    });
+    void app.register(async (api) => {
+      api.get('/admin', { preHandler: api.requireRoles('admin') }, async () => 'open');
+    });
+    await expect(app.ready()).rejects.toThrow(TypeError);
+  });
+
+  it('fails start-up when protect is registered before the plugin or beside it', async () => {
+    const before = Fastify();
+    apps.push(before);
+    void before.register(protect);
+    void before.register(zitauth, options());
+    await expect(before.ready()).rejects.toThrow(/register the zitauth plugin before protect/);
+
+    const sibling = Fastify();
+    apps.push(sibling);
+    void sibling.register(async (auth) => {
+      await auth.register(zitauth, options());
+    });
+    void sibling.register(async (api) => {
+      await api.register(protect);
+      api.get('/me', async () => 'open');
+    });
+    await expect(sibling.ready()).rejects.toThrow(/register the zitauth plugin before protect/);
   });
 });
