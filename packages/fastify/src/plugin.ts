@@ -45,7 +45,9 @@ export type ZitauthOptions = AuthOptions | Verifier;
 const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, options) => {
   const { verifier, required, renderErrors, owned, checkOnReady } = resolvePluginOptions(options);
   // A shared verifier belongs to whoever built it; closing it here would break other apps.
-  if (owned) app.addHook('onClose', async () => verifier.close());
+  // preClose, not onClose: onClose runs after the server has drained, and a request held
+  // by a hanging IdP call would keep it from draining until that call timed out.
+  if (owned) app.addHook('preClose', async () => verifier.close());
   // The start-up check: app.ready() and listen() reject with what to fix (a hand-written
   // verifier without ready() has nothing to check).
   const ready = verifier.ready?.bind(verifier);

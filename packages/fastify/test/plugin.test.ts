@@ -3,7 +3,7 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
 import {
   authenticate,
@@ -120,6 +120,32 @@ describe('zitauth plugin', () => {
     await app.close();
     expect((await pending).statusCode).toBe(503);
     expect(aborted).toBe(true);
+  });
+
+  it('closes its verifier before the server drains, so a hanging IdP call holds no request', async () => {
+    // The key set hangs and the IdP call's own time limit is far away: only closing the
+    // verifier at preClose ends the request; with onClose, app.close() would wait for it.
+    idp.faults.set('keys', { hang: true });
+    const app = await build({ timeoutMs: 600_000 });
+    const events: string[] = [];
+    app.addHook(
+      'onResponse',
+      async (_request, reply) => void events.push(`answered ${reply.statusCode}`),
+    );
+    app.addHook('onClose', async () => void events.push('onClose'));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const { authorization } = await bearer();
+    const answered = fetch(`http://127.0.0.1:${port}/me`, { headers: { authorization } });
+    await vi.waitFor(() => expect(idp.calls('keys')).toBeGreaterThan(0));
+    try {
+      await app.close();
+      events.push('closed');
+      expect((await answered).status).toBe(503);
+      expect(events).toEqual(['answered 503', 'onClose', 'closed']);
+    } finally {
+      idp.faults.clear();
+    }
   });
 
   it('sees a second Authorization header over real HTTP', async () => {
