@@ -154,6 +154,26 @@ describe.each(ADAPTERS)('the operator log in %s', (_name, build) => {
     expect(warnings[0]).not.toContain(token);
   });
 
+  it('logs an open circuit once, naming the endpoint and the failures', async () => {
+    idp.faults.set('introspect', { status: 500 });
+    const { clientId, clientSecret } = idp.createApiApp({ auth: 'basic' });
+    const app = await build(
+      verifier({
+        introspection: { clientId, clientSecret },
+        circuitBreaker: { failureThreshold: 2, coolOffMs: 60_000 },
+      }),
+    );
+    const opaque = () => idp.mintAccessToken({ format: 'opaque' });
+    const before = idp.calls('introspect');
+    for (let i = 0; i < 4; i += 1) expect(await app.get(await opaque())).toBe(503);
+    expect(idp.calls('introspect') - before).toBe(2);
+    const circuit = app.warnings().filter((line) => line.includes('circuit open'));
+    expect(circuit).toHaveLength(1);
+    expect(circuit[0]).toContain(
+      `zitauth: circuit open after 2 failures of the introspection endpoint ${idp.issuer}/oauth/v2/introspect`,
+    );
+  });
+
   it("never logs a caller's bad token at warn", async () => {
     const app = await build(verifier());
     const expired = await idp.mintAccessToken({ expiresInSeconds: -60 });

@@ -21,8 +21,13 @@ export interface CircuitBreakerOptions {
    * `UpstreamError` is a failure, anything else an answer
    */
   classify?: (error: unknown) => Outcome;
-  /** Called each time the circuit opens (for operator logs), with the failure that opened it. */
-  onOpen?: (error: unknown) => void;
+  /**
+   * Called each time the circuit opens, with the failure that opened it and the number of
+   * consecutive failures. What it returns (an operator fault, say) becomes the `cause` of
+   * every refusal until the circuit closes, so each 503 of the cool-off tells the operator
+   * why. @default refusals carry a plain Error
+   */
+  onOpen?: (error: unknown, failures: number) => unknown;
   /** Clock in epoch milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -59,10 +64,11 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   let failures = 0;
   let openUntil = -Infinity;
   let probing = false;
+  let openCause: unknown;
 
   const refuse = (): never => {
     throw new UpstreamError('ERR_ZITAUTH_UPSTREAM', {
-      cause: new Error('the circuit to the IdP is open after repeated failures'),
+      cause: openCause ?? new Error('the circuit to the IdP is open after repeated failures'),
       retryAfterSeconds: Math.max(1, (openUntil - now()) / 1000),
     });
   };
@@ -72,13 +78,14 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
     if (outcome === 'success') {
       failures = 0;
       openUntil = -Infinity;
+      openCause = undefined;
       return;
     }
     failures += 1;
     if (failures >= threshold) {
       const wasOpen = openUntil !== -Infinity;
       openUntil = now() + coolOffMs;
-      if (!wasOpen) options.onOpen?.(error);
+      if (!wasOpen) openCause = options.onOpen?.(error, failures);
     }
   };
 

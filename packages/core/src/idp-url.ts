@@ -50,3 +50,20 @@ export function checkIdpUrl(value: unknown, name: string, allowInsecureHttp = fa
   }
   return value;
 }
+
+/**
+ * `endpointOrigins`: the origins (scheme, host, port) of the URLs given, each checked like
+ * an issuer; `[]` when not set. Throws `ZitauthConfigError` naming the option.
+ */
+export function resolveOrigins(value: unknown, allowInsecureHttp = false): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new ZitauthConfigError('zitauth: endpointOrigins must be an array of https origins');
+  }
+  return Object.freeze(
+    value.map(
+      (origin: unknown) =>
+        new URL(checkIdpUrl(origin, 'endpointOrigins', allowInsecureHttp)).origin,
+    ),
+  );
+}

@@ -15,7 +15,11 @@
  * The POST is built on `idpFetch` rather than oauth4webapi: its `PrivateKeyJwt` needs a
  * WebCrypto key and reads the system clock, while `client-auth.ts` already signs ZITADEL's form.
  */
-import { createCircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import {
+  createCircuitBreaker,
+  DEFAULT_COOL_OFF_MS,
+  type CircuitBreakerOptions,
+} from './circuit-breaker.js';
 import { basicAuthorization, privateKeyJwtFields } from './client-auth.js';
 import { InvalidTokenError, isZitauthError, UpstreamError, ZitauthConfigError } from './errors.js';
 import { idpFetch, parseJsonObject, type HttpOptions, type IdpResponse } from './http.js';
@@ -232,16 +236,23 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     maxQueued: options.maxQueued ?? 1024,
     reserved: options.reservedForKnown ?? Math.floor(maxConcurrent / 4),
   });
+  const coolOffSeconds = (options.circuitBreaker?.coolOffMs ?? DEFAULT_COOL_OFF_MS) / 1000;
+  /** The endpoint of the latest call, for the circuit's message. */
+  let lastUrl: string | undefined;
   const breaker = createCircuitBreaker({
     ...options.circuitBreaker,
     // A caller shed by the cap made no call; a refused token is an answer.
     classify: (error) =>
       isShed(error) ? 'neutral' : error instanceof UpstreamError ? 'failure' : 'success',
-    // Reported once per opening; the refusals that follow carry no fault of their own.
-    onOpen: (error) =>
+    // Published once per opening, and the cause of every 503 of its cool-off, so the
+    // operator log says why requests fail without an IdP call.
+    onOpen: (error, failures) =>
       reportOperatorFault(
         'circuit-open',
-        `zitauth: introspection calls are suspended for a cool-off after repeated failures (${describeCause(error)}); check that the IdP is reachable from here`,
+        `zitauth: circuit open after ${failures} failures of the introspection endpoint ` +
+          `${lastUrl ?? '(not resolved)'}: introspection calls are answered 503 at once for ` +
+          `${coolOffSeconds} s, then one probe goes through (last failure: ` +
+          `${describeCause(findOperatorFault(error) ?? error)}); check that the IdP is reachable from here`,
       ),
   });
 
@@ -254,6 +265,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     let url: string | undefined;
     try {
       url = await endpoint();
+      lastUrl = url;
       await authenticate(form, headers);
       const init = { method: 'POST', headers, body: form.toString() };
       return await post(url, init, http, options.dpopBinding === true);

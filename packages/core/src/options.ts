@@ -7,7 +7,7 @@
  */
 import { DEFAULT_REALM, ZitauthConfigError } from './errors.js';
 import { resolveDpop, type ResolvedDpop } from './dpop.js';
-import { checkIdpUrl as checkUrl } from './idp-url.js';
+import { checkIdpUrl as checkUrl, resolveOrigins } from './idp-url.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_MS, DEFAULT_REQUIRED_CLAIMS } from './local-verifier.js';
 import type { FetchLike } from './http.js';
 import { checkOptionKeys, optionKeys } from './option-keys.js';
@@ -263,15 +263,6 @@ function wholeNumber(value: unknown, name: string): number {
     fail(`${name} must be a whole number ≥ 0`);
   }
   return value;
-}
-
-/** Origins (scheme, host, port) from URLs; anything else names the option to fix. */
-function resolveOrigins(value: unknown, allowHttp: boolean): readonly string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) fail('endpointOrigins must be an array of https origins');
-  return Object.freeze(
-    value.map((origin: unknown) => new URL(checkUrl(origin, 'endpointOrigins', allowHttp)).origin),
-  );
 }
 
 function resolveCircuitBreaker(value: VerifierOptions['circuitBreaker']) {

@@ -9,7 +9,7 @@
 import { createDpopSigner, type DpopSigner, type TokenClientDpopOptions } from './dpop-client.js';
 import { ZitauthConfigError } from './errors.js';
 import type { FetchLike } from './http.js';
-import { checkIdpUrl } from './idp-url.js';
+import { checkIdpUrl, resolveOrigins } from './idp-url.js';
 import { loadKeyFile, type KeyFileInput, type LoadedKey } from './key-file.js';
 import { checkOptionKeys, optionKeys } from './option-keys.js';
 import { resolveRetryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
@@ -64,6 +64,12 @@ export interface TokenClientOptions {
    * nonces are followed (one retry). Not with a personal access token. @default off
    */
   dpop?: TokenClientDpopOptions | undefined;
+  /**
+   * Origins besides the issuer's that a discovered token endpoint may be on. By default it
+   * must be https on the issuer's own origin (http on loopback), so a tampered discovery
+   * document cannot collect the client's credentials. @default [] (the issuer's origin only)
+   */
+  endpointOrigins?: readonly string[] | undefined;
 }
 
 /** Every key `createTokenClient` reads; any other is refused as a likely typo. */
@@ -85,6 +91,7 @@ const TOKEN_CLIENT_KEYS = optionKeys<TokenClientOptions>({
   now: true,
   tokenEndpoint: true,
   dpop: true,
+  endpointOrigins: true,
 });
 
 const RETRY_KEYS = optionKeys<RetryOptions>({
@@ -109,6 +116,7 @@ export interface ClientConfig {
   tokenEndpoint: string | undefined;
   /** Signs DPoP proofs, when on. */
   dpop: DpopSigner | undefined;
+  endpointOrigins: readonly string[];
 }
 
 function configError(message: string): ZitauthConfigError {
@@ -242,6 +250,7 @@ function resolveConfig(options: TokenClientOptions, issuer: string): ClientConfi
         ? undefined
         : checkIdpUrl(options.tokenEndpoint, 'tokenEndpoint'),
     dpop: options.dpop === undefined ? undefined : createDpopSigner(options.dpop, now),
+    endpointOrigins: resolveOrigins(options.endpointOrigins, false),
   };
 }
 

@@ -152,7 +152,11 @@ function createRequester(
     signal,
   };
   // Lazy: nothing is fetched unless no tokenEndpoint was given.
-  const discovery = createDiscovery(config.issuer, { ...http, now: config.now });
+  const discovery = createDiscovery(config.issuer, {
+    ...http,
+    now: config.now,
+    endpointOrigins: config.endpointOrigins,
+  });
   const exchange = async () => {
     const endpoint = config.tokenEndpoint ?? (await discovery.endpoint('token_endpoint'));
     // Signed per attempt: every assertion gets a fresh jti and iat.

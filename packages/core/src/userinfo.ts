@@ -13,7 +13,7 @@ import {
 } from './errors.js';
 import { createDiscovery } from './discovery.js';
 import { idpFetch, parseJsonObject, type FetchLike, type IdpResponse } from './http.js';
-import { checkIdpUrl } from './idp-url.js';
+import { checkIdpUrl, resolveOrigins } from './idp-url.js';
 import { checkOptionKeys, optionKeys } from './option-keys.js';
 import { traceIdpCall } from './observability/idp-calls.js';
 
@@ -32,6 +32,12 @@ export interface UserinfoOptions {
   timeoutMs?: number | undefined;
   /** Aborts the call. */
   signal?: AbortSignal | undefined;
+  /**
+   * Origins besides the issuer's that a discovered userinfo endpoint may be on. By default
+   * it must be https on the issuer's own origin (http on loopback), so a tampered discovery
+   * document cannot collect the access token. @default [] (the issuer's origin only)
+   */
+  endpointOrigins?: readonly string[] | undefined;
 }
 
 const USERINFO_KEYS = optionKeys<UserinfoOptions>({
@@ -40,6 +46,7 @@ const USERINFO_KEYS = optionKeys<UserinfoOptions>({
   fetch: true,
   timeoutMs: true,
   signal: true,
+  endpointOrigins: true,
 });
 
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
@@ -61,7 +68,10 @@ async function userinfoUrl(options: UserinfoOptions): Promise<string> {
   if (options.userinfoEndpoint !== undefined) {
     return checkIdpUrl(options.userinfoEndpoint, 'userinfoEndpoint');
   }
-  return createDiscovery(issuer, httpOptions(options)).endpoint('userinfo_endpoint');
+  return createDiscovery(issuer, {
+    ...httpOptions(options),
+    endpointOrigins: resolveOrigins(options.endpointOrigins, false),
+  }).endpoint('userinfo_endpoint');
 }
 
 function processUserinfoResponse(response: IdpResponse): Record<string, unknown> {

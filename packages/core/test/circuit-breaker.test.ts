@@ -119,3 +119,28 @@ describe('createCircuitBreaker', () => {
     expect(() => createCircuitBreaker({ coolOffMs: -1 })).toThrow(/coolOffMs/);
   });
 });
+
+describe('the cause of a refusal', () => {
+  it('is what onOpen returned, until the circuit closes again', async () => {
+    let time = 0;
+    const fault = new Error('circuit open after 2 failures of https://idp.example/introspect');
+    const seen: [unknown, number][] = [];
+    const breaker = createCircuitBreaker({
+      failureThreshold: 2,
+      coolOffMs: 1_000,
+      now: () => time,
+      onOpen: (error, failures) => {
+        seen.push([error, failures]);
+        return fault;
+      },
+    });
+    const failing = () => breaker(() => Promise.reject(new UpstreamError()));
+    await expect(failing()).rejects.toBeInstanceOf(UpstreamError);
+    await expect(failing()).rejects.toBeInstanceOf(UpstreamError);
+    expect(seen).toEqual([[expect.any(UpstreamError), 2]]);
+    await expect(failing()).rejects.toMatchObject({ cause: fault });
+    time += 1_000;
+    await expect(breaker(async () => 'ok')).resolves.toBe('ok');
+    await expect(failing()).rejects.not.toMatchObject({ cause: fault });
+  });
+});

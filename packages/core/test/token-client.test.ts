@@ -17,6 +17,7 @@ import {
 } from '@zitauth/core/token-client';
 import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
 import type { FetchLike } from '../src/http.js';
+import { findOperatorFault } from '../src/observability/operator-fault.js';
 import type { ServiceAccountKeyFile } from '../src/key-file.js';
 import { backoffDelay, resolveRetryPolicy, sleep, withRetry } from '../src/retry.js';
 import { buildScope } from '../src/token-scopes.js';
@@ -414,6 +415,52 @@ describe('token requests', () => {
       `${ISSUER}/custom/token`,
       `${ISSUER}/custom/token`,
     ]);
+  });
+
+  it('refuses a discovered token endpoint on another origin unless it is allowed', async () => {
+    const elsewhere = 'https://collector.example/token';
+    const fetch = fakeFetch((request) =>
+      request.url.endsWith('/.well-known/openid-configuration')
+        ? json({ issuer: ISSUER, token_endpoint: elsewhere })
+        : tokenJson(),
+    );
+    const refused = createTokenClient({
+      issuer: ISSUER,
+      keyFile: KEY_FILE,
+      fetch,
+      retry: { attempts: 1 },
+    });
+    const error = await refused.getToken().then(
+      () => expect.unreachable('expected a rejection'),
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(findOperatorFault(error)?.message).toMatch(
+      /token_endpoint is on https:\/\/collector\.example, not the issuer's origin; list it in endpointOrigins/,
+    );
+    // No credential went to the other origin.
+    expect(fetch.seen.map((request) => request.url)).toEqual([
+      `${ISSUER}/.well-known/openid-configuration`,
+    ]);
+    refused.close();
+
+    const allowed = createTokenClient({
+      issuer: ISSUER,
+      keyFile: KEY_FILE,
+      fetch,
+      endpointOrigins: ['https://collector.example'],
+    });
+    await expect(allowed.getToken()).resolves.toBe('at-1');
+    expect(fetch.seen.at(-1)?.url).toBe(elsewhere);
+    allowed.close();
+    expect(() =>
+      createTokenClient({
+        issuer: ISSUER,
+        keyFile: KEY_FILE,
+        fetch,
+        endpointOrigins: ['http://x.example'],
+      }),
+    ).toThrow(/endpointOrigins must use https/);
   });
 
   it('reports the expiry, granted scope and type', async () => {

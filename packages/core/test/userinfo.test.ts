@@ -14,6 +14,7 @@ import {
   ZitauthConfigError,
 } from '../src/errors.js';
 import type { FetchLike } from '../src/http.js';
+import { findOperatorFault } from '../src/observability/operator-fault.js';
 
 const ISSUER = 'https://idp.example';
 const USERINFO = `${ISSUER}/oidc/v1/userinfo`;
@@ -47,6 +48,32 @@ function expectNoToken(error: Error): void {
 }
 
 describe('fetchUserinfo', () => {
+  it('refuses a discovered userinfo endpoint on another origin unless it is allowed', async () => {
+    const elsewhere = 'https://collector.example/userinfo';
+    const fetch = answering((url) =>
+      url.endsWith('/.well-known/openid-configuration')
+        ? json({ issuer: ISSUER, userinfo_endpoint: elsewhere })
+        : json({ sub: '123' }),
+    );
+    const error = await rejection(fetchUserinfo(TOKEN, { issuer: ISSUER, fetch }));
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(findOperatorFault(error)?.message).toMatch(
+      /userinfo_endpoint is on https:\/\/collector\.example, not the issuer's origin; list it in endpointOrigins/,
+    );
+    // The token never went to the other origin.
+    expect(fetch.seen.map((call) => call.url)).toEqual([
+      `${ISSUER}/.well-known/openid-configuration`,
+    ]);
+    await expect(
+      fetchUserinfo(TOKEN, {
+        issuer: ISSUER,
+        fetch,
+        endpointOrigins: ['https://collector.example'],
+      }),
+    ).resolves.toEqual({ sub: '123' });
+    expect(fetch.seen.at(-1)?.url).toBe(elsewhere);
+  });
+
   it('returns the profile, sending the token as Bearer', async () => {
     const fetch = answering(() => json({ sub: '123', name: 'Ada', email: 'ada@example.com' }));
     await expect(

@@ -5,7 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
-import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
+import {
+  createVerifier,
+  operatorFaultOf,
+  type Verifier,
+  type VerifierOptions,
+} from '../src/index.js';
 
 let idp: TestIdp;
 let introspection: { clientId: string; clientSecret: string };
@@ -99,6 +104,27 @@ describe('introspection circuit breaker', () => {
     await expect(v.verify(tokens[0]!)).resolves.toMatchObject({ subject: 'u' });
     await expect(v.verify(tokens[1]!)).resolves.toMatchObject({ subject: 'u' });
     expect(idp.calls('introspect')).toBe(5);
+  });
+
+  it('gives every 503 of the cool-off the operator fault that names the endpoint', async () => {
+    const v = verifier({ circuitBreaker: { failureThreshold: 2, coolOffMs: 60_000 } });
+    idp.faults.set('introspect', { status: 500 });
+    const token = () => idp.mintAccessToken({ format: 'opaque', subject: 'u' });
+    for (let i = 0; i < 2; i += 1) {
+      await expect(v.verify(await token())).rejects.toMatchObject({ status: 503 });
+    }
+    const endpoint = `${idp.issuer}/oauth/v2/introspect`;
+    for (let i = 0; i < 2; i += 1) {
+      const refusal = await v.verify(await token()).catch((error: unknown) => error);
+      expect(refusal).toMatchObject({ status: 503 });
+      expect(operatorFaultOf(refusal)).toMatchObject({
+        kind: 'circuit-open',
+        message: expect.stringContaining(
+          `zitauth: circuit open after 2 failures of the introspection endpoint ${endpoint}: `,
+        ),
+      });
+    }
+    expect(idp.calls('introspect')).toBe(2);
   });
 
   it('does not count refused or inactive tokens as failures', async () => {
