@@ -3,6 +3,8 @@
 import Fastify from 'fastify';
 import { expectTypeOf } from 'vitest';
 import {
+  authenticate,
+  authenticateOptional,
   createMultiIssuerVerifier,
   createVerifier,
   errorHandler,
@@ -25,6 +27,10 @@ await app.register(zitauth, {
   checkOnReady: true,
 });
 expectTypeOf(defaultExport).toEqualTypeOf(zitauth);
+
+expectTypeOf(authenticate).toEqualTypeOf<ZitauthHook>();
+expectTypeOf(authenticateOptional).toEqualTypeOf<ZitauthHook>();
+app.get('/imported', { onRequest: authenticate }, async (request) => request.auth?.subject);
 
 app.get('/me', { onRequest: app.authenticate }, async (request) => {
   expectTypeOf(request.auth).toEqualTypeOf<AuthContext | null>();
