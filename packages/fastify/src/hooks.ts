@@ -49,12 +49,12 @@ export function authenticateHook(
   reportFault: FaultReporter,
 ): ZitauthHook {
   return async (request) => {
-    authenticated.add(request);
     const tokenRequest = nodeTokenRequest(request.raw, request.query, request.body);
     try {
       const caller = authenticateRequest(verifier, tokenRequest, required);
       // A cached token is answered at once: no await inside the hook.
       request.auth = caller instanceof Promise ? await caller : caller;
+      if (request.auth === null) anonymous.add(request);
     } catch (error) {
       reportFault(request, error);
       throw error;
@@ -63,16 +63,17 @@ export function authenticateHook(
 }
 
 /**
- * Requests `authenticate` ran for. `request.auth` starts as `null` (Fastify decorators need
- * a value), which would make a guard that runs before `authenticate` answer 401 "no
- * token" to a caller who sent a valid one; this tells that misuse (a 500 naming the fix)
- * apart from optional auth without a token.
+ * Requests optional auth let through without a token. `request.auth` starts as `null`
+ * (Fastify decorators need a value), which would make a guard that runs before
+ * `authenticate` answer 401 "no token" to a caller who sent a valid one; this tells that
+ * misuse (a 500 naming the fix) apart from optional auth without a token. Only that rare
+ * case is recorded, so a verified request costs nothing extra.
  */
-const authenticated = new WeakSet<FastifyRequest>();
+const anonymous = new WeakSet<FastifyRequest>();
 
 function hook(guard: Guard<FastifyRequest>, challenge: ChallengeOptions): ZitauthHook {
   return async (request) => {
-    const ran = request.auth !== null || authenticated.has(request);
+    const ran = request.auth !== null || anonymous.has(request);
     await guard(ran ? request.auth : undefined, request, challenge);
   };
 }

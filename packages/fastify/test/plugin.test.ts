@@ -136,8 +136,10 @@ describe('zitauth plugin', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
     const { authorization } = await bearer();
+    const before = idp.calls('keys');
     const answered = fetch(`http://127.0.0.1:${port}/me`, { headers: { authorization } });
-    await vi.waitFor(() => expect(idp.calls('keys')).toBeGreaterThan(0));
+    // The request is in flight once the IdP holds its key set call.
+    await vi.waitFor(() => expect(idp.calls('keys')).toBeGreaterThan(before));
     try {
       await app.close();
       events.push('closed');
