@@ -249,7 +249,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     onOpen: (error, failures) =>
       reportOperatorFault(
         'circuit-open',
-        `zitauth: circuit open after ${failures} failures of the introspection endpoint ` +
+        `zitauth: circuit open after ${failures} failure${failures === 1 ? '' : 's'} of the introspection endpoint ` +
           `${lastUrl ?? '(not resolved)'}: introspection calls are answered 503 at once for ` +
           `${coolOffSeconds} s, then one probe goes through (last failure: ` +
           `${describeCause(findOperatorFault(error) ?? error)}); check that the IdP is reachable from here`,

@@ -126,7 +126,8 @@ describe('zitauth plugin', () => {
     // The key set hangs and the IdP call's own time limit is far away: only closing the
     // verifier at preClose ends the request; with onClose, app.close() would wait for it.
     idp.faults.set('keys', { hang: true });
-    const app = await build({ timeoutMs: 600_000 });
+    // No start-up check: it would wait for the hanging key set itself.
+    const app = await build({ timeoutMs: 600_000, checkOnReady: false });
     const events: string[] = [];
     app.addHook(
       'onResponse',
