@@ -44,10 +44,10 @@ async function boundToken(idp: CaseEnv['idp'], options: MintOptions = {}, bound 
   });
 }
 
-function dpop(token: string, proofs: string | string[] | undefined): TestRequest {
+function dpop(token: string, proofs: string | string[] | undefined, path = '/me'): TestRequest {
   const headers: Record<string, string | string[]> = { authorization: `DPoP ${token}` };
   if (proofs !== undefined) headers['dpop'] = proofs;
-  return { path: '/me', headers };
+  return { path, headers };
 }
 
 function params(error: string, description: string): string {
@@ -148,6 +148,34 @@ export const dpopAllowedCases: readonly Case[] = [
       'The access token is not bound to the DPoP proof key',
     ),
   },
+  {
+    name: 'answers a guard refusal of a bound token with insufficient_scope on the DPoP challenge',
+    request: async ({ idp }) => {
+      const token = await boundToken(idp, { roles: ['reader'] });
+      return dpop(token, await proof(token, `${EXTERNAL_URL}/admin`), '/admin');
+    },
+    expect: allowedRefusal(
+      403,
+      'DPoP',
+      'insufficient_scope',
+      'The access token does not grant the required permission',
+    ),
+  },
+  {
+    name: 'answers a guard refusal of a bearer token with insufficient_scope on the Bearer challenge',
+    request: async ({ idp }) => ({
+      path: '/admin',
+      headers: {
+        authorization: `Bearer ${await idp.mintAccessToken({ subject: 'user-1', roles: ['reader'] })}`,
+      },
+    }),
+    expect: allowedRefusal(
+      403,
+      'Bearer',
+      'insufficient_scope',
+      'The access token does not grant the required permission',
+    ),
+  },
 ];
 
 /** Rows for a verifier with `dpop: { mode: 'required', … }`: the DPoP challenge alone. */
@@ -173,6 +201,21 @@ export const dpopRequiredCases: readonly Case[] = [
       body: {
         error: 'invalid_token',
         error_description: 'The access token must be sent with a DPoP proof',
+      },
+    },
+  },
+  {
+    name: 'answers a guard refusal with insufficient_scope on the DPoP challenge alone',
+    request: async ({ idp }) => {
+      const token = await boundToken(idp, { roles: ['reader'] });
+      return dpop(token, await proof(token, `${EXTERNAL_URL}/admin`), '/admin');
+    },
+    expect: {
+      status: 403,
+      wwwAuthenticate: `DPoP realm="api", ${params('insufficient_scope', 'The access token does not grant the required permission')}, ${ALGS}`,
+      body: {
+        error: 'insufficient_scope',
+        error_description: 'The access token does not grant the required permission',
       },
     },
   },

@@ -14,7 +14,13 @@ import {
   type AuthCheck,
   type Match,
 } from './authorize.js';
-import { MisuseError, ZitauthConfigError, type ChallengeOptions } from './errors.js';
+import {
+  MisuseError,
+  ZitauthConfigError,
+  ZitauthError,
+  type ChallengeOptions,
+  type DpopChallenge,
+} from './errors.js';
 import {
   createMultiIssuerVerifier,
   MULTI_ISSUER_KEYS,
@@ -245,18 +251,41 @@ const SCOPE_GUARD_KEYS = optionKeys<ScopeGuardOptions>({ match: true });
 export type Guard<R> = (
   auth: AuthContext | null | undefined,
   request: R,
-  challenge: ChallengeOptions | undefined,
+  challenge: GuardChallenge | undefined,
 ) => void | Promise<void>;
 
+/** The challenge of a guard's refusal: the verifier's parameters and its DPoP challenge. */
+export interface GuardChallenge extends ChallengeOptions {
+  dpop?: Omit<DpopChallenge, 'used'> | undefined;
+}
+
 /**
- * The challenge parameters of a verifier's refusals (realm, RFC 9728 `resource_metadata`),
- * so a guard's 401 or 403 points to the same places as the verifier's own.
+ * The challenge parameters of a verifier's refusals (realm, RFC 9728 `resource_metadata`,
+ * the DPoP challenge), so a guard's 401 or 403 points to the same places as the
+ * verifier's own.
  */
-export function challengeOptions(verifier: Verifier): ChallengeOptions {
+export function challengeOptions(verifier: Verifier): GuardChallenge {
   return Object.freeze({
     realm: verifier.realm,
     resourceMetadata: verifier.protectedResource?.metadataUrl,
+    dpop: verifier.dpopChallenge,
   });
+}
+
+/**
+ * A guard's refusal with DPoP on carries the DPoP challenge (RFC 9449 §7.1), the error on
+ * the scheme the request used: a token bound to a key (`cnf.jkt`) is only ever accepted
+ * with the DPoP scheme, any other with Bearer.
+ */
+function withDpop(
+  error: unknown,
+  auth: AuthContext | null | undefined,
+  dpop: Omit<DpopChallenge, 'used'>,
+): unknown {
+  if (!(error instanceof ZitauthError)) return error;
+  const cnf = auth?.claims['cnf'];
+  const bound = typeof cnf === 'object' && cnf !== null && 'jkt' in cnf;
+  return error.withDpop({ ...dpop, used: bound ? 'DPoP' : 'Bearer' });
 }
 
 /**
@@ -315,7 +344,17 @@ function toGuard<R>(
   return (auth, request, challenge) => {
     if (auth === undefined) throw guardWithoutAuth(name);
     const orgId = orgOf?.(request) || undefined; // an empty value names no organisation
-    return check(auth, { ...challenge, orgId });
+    const dpop = challenge?.dpop;
+    if (dpop === undefined) return check(auth, { ...challenge, orgId });
+    const refuse = (error: unknown): never => {
+      throw withDpop(error, auth, dpop);
+    };
+    try {
+      const decision = check(auth, { ...challenge, orgId });
+      return decision instanceof Promise ? decision.catch(refuse) : decision;
+    } catch (error) {
+      return refuse(error);
+    }
   };
 }
 

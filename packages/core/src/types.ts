@@ -5,6 +5,7 @@
  * JWT claim (seconds).
  */
 import type { CacheStore } from './cache.js';
+import type { DpopChallenge } from './errors.js';
 import type { NonceOptions } from './dpop-nonce.js';
 import type { FetchLike } from './http.js';
 import type { KeyFileInput } from './key-file.js';
@@ -288,6 +289,11 @@ export interface Verifier {
   readonly realm: string;
   /** Its protected resource metadata (RFC 9728), when `protectedResource` is configured. */
   readonly protectedResource?: ProtectedResource | undefined;
+  /**
+   * Its DPoP challenge (RFC 9449 §7.1) when `dpop` is on: the accepted proof `algs`, and
+   * whether a `Bearer` challenge is offered beside it. Guards answer with the same.
+   */
+  readonly dpopChallenge?: Omit<DpopChallenge, 'used'> | undefined;
   /** Verifies one raw token. Rejects with a `ZitauthError`. */
   verify(token: string): Promise<AuthContext>;
   /**

@@ -569,6 +569,8 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     issuer: config.issuer,
     realm: config.realm,
     protectedResource,
+    dpopChallenge:
+      dpop === undefined ? undefined : { algs: dpop.algs, bearer: dpop.mode === 'allowed' },
     verify,
     authenticate,
     authenticateSync,

@@ -4,7 +4,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { authenticateRequest, headerValues } from '../src/adapter-kit.js';
+import {
+  authenticateRequest,
+  challengeOptions,
+  checkGuard,
+  headerValues,
+} from '../src/adapter-kit.js';
 import type { AuthContext, Verifier } from '../src/types.js';
 
 const caller = { subject: 'user-1' } as AuthContext;
@@ -48,5 +53,53 @@ describe('authenticateRequest', () => {
 
   it('uses authenticate alone for a verifier without authenticateSync', async () => {
     await expect(authenticateRequest(handWritten(), {}, false)).resolves.toBe(caller);
+  });
+});
+
+describe('guards with DPoP on', () => {
+  const challenge = challengeOptions(
+    handWritten({ dpopChallenge: { algs: 'ES256', bearer: true } }),
+  );
+  const bound = { subject: 'user-1', claims: { cnf: { jkt: 'abc' } } } as unknown as AuthContext;
+  const plain = { subject: 'user-1', claims: {} } as unknown as AuthContext;
+
+  it('puts the error on the DPoP challenge for a bound token, also when the check is async', async () => {
+    const guard = checkGuard<unknown>(async () => false);
+    const error = await Promise.resolve(guard(bound, {}, challenge)).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      status: 403,
+      headers: {
+        'WWW-Authenticate':
+          'Bearer realm="api", DPoP realm="api", error="insufficient_scope", ' +
+          'error_description="The access token does not grant the required permission", algs="ES256"',
+      },
+    });
+  });
+
+  it('keeps the error on the Bearer challenge for an unbound token', () => {
+    const guard = checkGuard<unknown>(() => false);
+    expect(() => guard(plain, {}, challenge)).toThrow(
+      expect.objectContaining({
+        headers: expect.objectContaining({
+          'WWW-Authenticate': expect.stringMatching(
+            /^Bearer realm="api", error="insufficient_scope"/,
+          ),
+        }),
+      }),
+    );
+  });
+
+  it('lets anything that is not a refusal through unchanged', () => {
+    const bug = new TypeError('predicate bug');
+    const guard = checkGuard<unknown>(() => {
+      throw bug;
+    });
+    expect(() => guard(bound, {}, challenge)).toThrow(bug);
+  });
+
+  it('allows as before', async () => {
+    await expect(
+      Promise.resolve(checkGuard<unknown>(async () => true)(bound, {}, challenge)),
+    ).resolves.toBeUndefined();
   });
 });
