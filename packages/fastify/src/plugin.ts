@@ -16,6 +16,7 @@ import {
   type ZitauthHook,
 } from './hooks.js';
 import { createFaultReporter } from './operator-log.js';
+import { refuseRoutesDeclaredBeforeLoad } from './route-check.js';
 import { resolvePluginOptions, type AuthOptions } from './options.js';
 
 declare module 'fastify' {
@@ -44,6 +45,10 @@ export type ZitauthOptions = AuthOptions | Verifier;
 
 const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, options) => {
   const { verifier, required, renderErrors, owned, checkOnReady } = resolvePluginOptions(options);
+  // Routes declared after an unawaited register, before this load, got the error handler
+  // set below but were never seen: start-up fails naming them (before the IdP check, which
+  // needs the network). Without our handler there is no trace of them to find.
+  if (renderErrors) refuseRoutesDeclaredBeforeLoad(app);
   // A shared verifier belongs to whoever built it; closing it here would break other apps.
   // preClose, not onClose: onClose runs after the server has drained, and a request held
   // by a hanging IdP call would keep it from draining until that call timed out.
