@@ -193,12 +193,24 @@ export function nodeTokenRequest(
   query?: unknown,
   body?: unknown,
 ): TokenRequest {
+  // `Authorization` and `DPoP` in one pass over the raw headers (see headerValues).
+  let authorization: string[] | undefined;
+  let dpop: string[] | undefined;
+  const raw = message.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === 13 && key.toLowerCase() === 'authorization') {
+      (authorization ??= []).push(raw[i + 1]!);
+    } else if (key.length === 4 && key.toLowerCase() === 'dpop') {
+      (dpop ??= []).push(raw[i + 1]!);
+    }
+  }
   const request: TokenRequest = {
-    authorization: headerValues(message, 'authorization'),
+    authorization,
     headers: message.headers,
     // What a DPoP proof is checked against. Express rewrites `url` inside a mounted
     // router and keeps the client's target in `originalUrl`.
-    dpop: headerValues(message, 'dpop'),
+    dpop,
     method: message.method,
     path: (message as { originalUrl?: string }).originalUrl ?? message.url,
     secure: (message.socket as { encrypted?: boolean } | null)?.encrypted === true,

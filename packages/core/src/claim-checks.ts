@@ -74,6 +74,19 @@ function checkClient(claims: Record<string, unknown>, allowed: readonly string[]
 }
 
 /**
+ * The rules that depend on the clock: `exp`, `nbf`, `iat` and the maximum age. The others
+ * (issuer, audience, client, subject) are fixed once a token's claims have passed
+ * {@link checkClaims}, so a verifier re-checks only these when it answers from memory.
+ */
+export function checkLifetime(
+  claims: Record<string, unknown>,
+  policy: ClaimPolicy,
+  nowMs: number,
+): void {
+  checkTimes(claims, policy, nowMs);
+}
+
+/**
  * Checks issuer, lifetime, audience, client and subject. Throws `InvalidTokenError`
  * with the first failing rule's code.
  */

@@ -30,8 +30,11 @@ export interface Credential {
   scheme: 'Bearer' | 'DPoP';
 }
 
+/** Shared by every request without a value, so a request costs no empty arrays. */
+const NONE: readonly string[] = Object.freeze([]);
+
 function asList(value: string | readonly string[] | undefined): readonly string[] {
-  if (value === undefined) return [];
+  if (value === undefined) return NONE;
   return typeof value === 'string' ? [value] : value;
 }
 
@@ -84,34 +87,60 @@ function fromOtherTransports(
 }
 
 /**
- * Returns the request's single bearer token, or `undefined` when it carries none.
- * Throws `InvalidRequestError` (400) for a structurally wrong request (two methods, two
- * headers, an empty query or body token) and `InvalidTokenError` (401) for a token that
- * is not a `b64token` or is over the size cap.
+ * The request's single token as sent, or `undefined` when it carries none, with only the
+ * checks that need no look at the token's bytes: two methods, two headers or an empty
+ * query or body token are a malformed request (400), and a token longer than the cap in
+ * UTF-16 units is certainly over it in bytes (401). {@link checkTokenSyntax} does the rest.
  */
-export function extractToken(request: TokenRequest, options: ExtractOptions): string | undefined {
+function findToken(request: TokenRequest, options: ExtractOptions): string | undefined {
   const header = fromHeaders(asList(request.authorization), options);
   const other = fromOtherTransports(request, header !== undefined, options);
   const token = header ?? other;
   if (header === undefined) lastScheme = 'Bearer';
   if (token === undefined) return undefined;
   if (token === '') throw new InvalidRequestError('ERR_ZITAUTH_INVALID_REQUEST', options.errors);
-  if (Buffer.byteLength(token, 'utf8') > options.maxTokenBytes) {
+  if (token.length > options.maxTokenBytes) {
     throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE', options.errors);
   }
-  if (!B64TOKEN.test(token))
-    throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED', options.errors);
   return token;
 }
 
 /**
- * {@link extractToken} with the scheme the token came with: `DPoP` only from an
- * `Authorization: DPoP` header when `options.dpop` is on.
+ * Refuses a token over the size cap in bytes or outside RFC 6750's `b64token` syntax
+ * (401). A verifier runs it only when its memory does not know the token: a token it has
+ * accepted or refused before passed it then, and a cache hit should not pay for a regular
+ * expression over a kilobyte.
+ */
+export function checkTokenSyntax(token: string, options: ExtractOptions): void {
+  if (Buffer.byteLength(token, 'utf8') > options.maxTokenBytes) {
+    throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE', options.errors);
+  }
+  if (!B64TOKEN.test(token)) {
+    throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED', options.errors);
+  }
+}
+
+/**
+ * Returns the request's single bearer token, or `undefined` when it carries none.
+ * Throws `InvalidRequestError` (400) for a structurally wrong request (two methods, two
+ * headers, an empty query or body token) and `InvalidTokenError` (401) for a token that
+ * is not a `b64token` or is over the size cap.
+ */
+export function extractToken(request: TokenRequest, options: ExtractOptions): string | undefined {
+  const token = findToken(request, options);
+  if (token !== undefined) checkTokenSyntax(token, options);
+  return token;
+}
+
+/**
+ * The request's token with the scheme it came with (`DPoP` only from an
+ * `Authorization: DPoP` header when `options.dpop` is on), **before** its syntax check:
+ * the caller runs {@link checkTokenSyntax} when its memory does not know the token.
  */
 export function extractCredential(
   request: TokenRequest,
   options: ExtractOptions,
 ): Credential | undefined {
-  const token = extractToken(request, options);
+  const token = findToken(request, options);
   return token === undefined ? undefined : { token, scheme: lastScheme };
 }

@@ -15,7 +15,7 @@ import {
   type CacheStore,
 } from './cache.js';
 import { createRefusalCache } from './refusal-cache.js';
-import { checkClaims, type ClaimPolicy } from './claim-checks.js';
+import { checkClaims, checkLifetime, type ClaimPolicy } from './claim-checks.js';
 import {
   createInterner,
   createRolesSource,
@@ -32,7 +32,12 @@ import {
   ZitauthError,
   type ChallengeOptions,
 } from './errors.js';
-import { extractCredential, type Credential, type ExtractOptions } from './extract.js';
+import {
+  checkTokenSyntax,
+  extractCredential,
+  type Credential,
+  type ExtractOptions,
+} from './extract.js';
 import type { HttpOptions } from './http.js';
 import { createIntrospector, type Introspector } from './introspection.js';
 import { createKeySet, type KeySet } from './key-set.js';
@@ -412,22 +417,39 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     return entry;
   }
 
-  /** Checks a raw token's form; its cache key, or undefined when caching is off. */
+  /**
+   * A raw token's cache key, or undefined when caching is off. Only the checks that cost
+   * nothing come first (a token longer than the cap in UTF-16 units is over it in bytes,
+   * so no more than the cap is ever hashed); the syntax is checked on a miss
+   * ({@link unknownToken}), since memory holds only tokens that passed it.
+   */
   function keyOf(token: string): string | undefined {
     if (typeof token !== 'string' || token === '') {
       throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
     }
-    if (Buffer.byteLength(token, 'utf8') > config.maxTokenBytes) {
+    if (token.length > config.maxTokenBytes) {
       throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TOO_LARGE');
     }
     return config.cache.enabled ? tokenHash(token) : undefined;
   }
 
-  /** An active result's caller; with DPoP on, only when its key binding fits `proof`. */
-  function accept(entry: Entry, proof?: CheckedProof): AuthContext {
+  /** A token memory does not know: its size in bytes and `b64token` syntax, then its entry. */
+  function unknownToken(token: string, key: string | undefined): Promise<Entry> {
+    checkTokenSyntax(token, extractOptions);
+    return lookUp(token, key);
+  }
+
+  /**
+   * An active result's caller; with DPoP on, only when its key binding fits `proof`.
+   * `fresh`: the entry did not come from this verifier's memory (a check just made, or a
+   * shared store), so every claim rule runs; an entry from memory passed them when it was
+   * stored, and only the clock can have changed its answer since.
+   */
+  function accept(entry: Entry, proof: CheckedProof | undefined, fresh: boolean): AuthContext {
     if (isInactive(entry)) throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_INACTIVE');
     // Re-checked on every use: a cached entry must not outlive exp or nbf.
-    checkClaims(entry.claims, policy, config.now());
+    if (fresh) checkClaims(entry.claims, policy, config.now());
+    else checkLifetime(entry.claims, policy, config.now());
     // Also on every use: a cached bound token still needs this request's proof.
     if (dpop !== undefined) checkBinding(entry.claims, proof, dpop.mode);
     publishVerified(config.issuer, entry);
@@ -448,7 +470,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     const cached = front.get(key);
     if (cached !== undefined) {
       publishCacheLookUp(config.issuer, true);
-      return accept(cached, proof);
+      return accept(cached, proof, false);
     }
     const refused = refusals.get(key);
     if (refused !== undefined || publishMiss) publishCacheLookUp(config.issuer, false);
@@ -459,7 +481,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   async function verify(token: string): Promise<AuthContext> {
     try {
       const key = keyOf(token);
-      return fromMemory(key) ?? accept(await lookUp(token, key));
+      return fromMemory(key) ?? accept(await unknownToken(token, key), undefined, true);
     } catch (error) {
       throw refused(error);
     }
@@ -510,7 +532,8 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     try {
       const proof = proofOf(credential, request, runtime);
       const key = keyOf(credential.token);
-      const context = fromMemory(key, proof) ?? accept(await lookUp(credential.token, key), proof);
+      const context =
+        fromMemory(key, proof) ?? accept(await unknownToken(credential.token, key), proof, true);
       // Spent only once the request is accepted, so a refused request burns no proof.
       if (proof !== undefined) spend(await runtime.remember(proof));
       return context;
