@@ -57,8 +57,13 @@ const STRICT_BASE64URL = /^[A-Za-z0-9_-]*$/;
  * decoder; anything else (padding, whitespace, a stray character) goes through jose's
  * own decoder, so a lenient or strict answer is the same answer jose would give.
  */
+/** The URL alphabet with a length Node's fast decoder reads the way jose does. */
+function isCanonicalForm(segment: string): boolean {
+  return segment.length % 4 !== 1 && STRICT_BASE64URL.test(segment);
+}
+
 export function decodeSegment(segment: string): Buffer {
-  if (segment.length % 4 !== 1 && STRICT_BASE64URL.test(segment)) {
+  if (isCanonicalForm(segment)) {
     return Buffer.from(segment, 'base64url');
   }
   try {
@@ -68,12 +73,38 @@ export function decodeSegment(segment: string): Buffer {
   }
 }
 
+/** What `keyFits` reads of a key; `asymmetricKeyDetails` builds a new object on every read. */
+interface KeyProfile {
+  type: string;
+  keyType: string | undefined;
+  modulusLength: number;
+  namedCurve: string | undefined;
+}
+
+/** Key sets keep one `KeyObject` per key, so each key's profile is read once. */
+const profiles = new WeakMap<KeyObject, KeyProfile>();
+
+function profileOf(key: KeyObject): KeyProfile {
+  let profile = profiles.get(key);
+  if (profile === undefined) {
+    const details = key.asymmetricKeyDetails;
+    profile = {
+      type: key.type,
+      keyType: key.asymmetricKeyType,
+      modulusLength: details?.modulusLength ?? 0,
+      namedCurve: details?.namedCurve,
+    };
+    profiles.set(key, profile);
+  }
+  return profile;
+}
+
 /** Whether `key` may check `scheme` at all: key type, curve, RSA size. */
 function keyFits(scheme: Scheme, key: KeyObject): boolean {
-  if (key.type !== 'public' || key.asymmetricKeyType !== scheme.keyType) return false;
-  const details = key.asymmetricKeyDetails;
-  if (scheme.keyType === 'rsa') return (details?.modulusLength ?? 0) >= MIN_RSA_BITS;
-  if (scheme.curve !== undefined) return details?.namedCurve === scheme.curve;
+  const profile = profileOf(key);
+  if (profile.type !== 'public' || profile.keyType !== scheme.keyType) return false;
+  if (scheme.keyType === 'rsa') return profile.modulusLength >= MIN_RSA_BITS;
+  if (scheme.curve !== undefined) return profile.namedCurve === scheme.curve;
   return true;
 }
 
@@ -111,7 +142,6 @@ export type KeyObjectSource = (header: Record<string, unknown>) => Promise<KeyOb
 
 /** jose signs and checks only ASCII text; anything else in a segment is malformed. */
 function requireAscii(segment: string): void {
-  if (STRICT_BASE64URL.test(segment)) return;
   for (let i = 0; i < segment.length; i += 1) {
     if (segment.charCodeAt(i) > 0x7f) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
   }
@@ -139,12 +169,15 @@ export async function verifyCompact(
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
   const payload = token.slice(first + 1, last);
-  requireAscii(payload);
+  // One look at the payload decides both its ASCII check and how it decodes (the usual,
+  // canonical form passes both at once).
+  const canonical = isCanonicalForm(payload);
+  if (!canonical) requireAscii(payload);
   const signature = decodeSegment(token.slice(last + 1));
   // The header passed the pre-checks and the payload is ASCII, so latin1 is exact here.
   const input = Buffer.from(token.slice(0, last), 'latin1');
   if (!verifySignature(header['alg'], key, input, signature)) {
     fail('ERR_ZITAUTH_SIGNATURE_INVALID');
   }
-  return decodeSegment(payload);
+  return canonical ? Buffer.from(payload, 'base64url') : decodeSegment(payload);
 }

@@ -10,6 +10,7 @@
  * key as the secret) and unknown algorithms are refused without ever causing a key set
  * fetch. jose errors are translated in one place and kept only as `cause`.
  */
+import { isUtf8 } from 'node:buffer';
 import { compactVerify } from 'jose';
 import { checkClaims, type ClaimPolicy } from './claim-checks.js';
 import {
@@ -91,14 +92,25 @@ function fail(code: ZitauthErrorCode): never {
   throw new InvalidTokenError(code);
 }
 
-/** Strict UTF-8: JSON text must be valid UTF-8 (RFC 8259), so bad bytes are malformed. */
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * The text of JSON bytes, or undefined when they are not UTF-8 (RFC 8259 requires it, so
+ * bad bytes are malformed). Decoded as jose's `TextDecoder` does, leading BOM dropped,
+ * through Node's validator and decoder, several times faster than a fatal `TextDecoder`.
+ */
+function utf8Text(bytes: Uint8Array): string | undefined {
+  if (!isUtf8(bytes)) return undefined;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bom = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
+  return buffer.toString('utf8', bom);
+}
 
 /** Parses a JSON object from a segment's bytes, or fails as malformed. */
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    const text = utf8Text(bytes);
+    if (text === undefined) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
+    value = JSON.parse(text);
   } catch {
     fail('ERR_ZITAUTH_TOKEN_MALFORMED');
   }

@@ -285,6 +285,20 @@ describe('createLocalVerifier: malformed tokens', () => {
     await expect(verify(token)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_TOKEN_MALFORMED' });
   });
 
+  it('reads a payload with a leading UTF-8 byte order mark as a decoder would, and an overlong form as malformed', async () => {
+    const json = new TextEncoder().encode(JSON.stringify(claims()));
+    const withBom = await new CompactSign(Uint8Array.from([0xef, 0xbb, 0xbf, ...json]))
+      .setProtectedHeader({ alg: 'RS256', kid: rs.kid })
+      .sign(rs.privateKey);
+    const { verify } = setup([rs.jwk]);
+    await expect(verify(withBom)).resolves.toMatchObject({ sub: claims()['sub'] });
+    // "{" as the overlong two-byte form C1 BB: strict UTF-8 refuses it.
+    const overlong = await new CompactSign(Uint8Array.from([0xc1, 0xbb, ...json.slice(1)]))
+      .setProtectedHeader({ alg: 'RS256', kid: rs.kid })
+      .sign(rs.privateKey);
+    await expect(verify(overlong)).rejects.toMatchObject({ code: 'ERR_ZITAUTH_TOKEN_MALFORMED' });
+  });
+
   it.each([
     ['not JSON', 'hello'],
     ['a JSON array', '[1,2]'],
