@@ -1,9 +1,11 @@
 /**
  * The hooks the plugin decorates the instance with: `authenticate` (for `onRequest`) and
- * the guards (for `preHandler`). Each is an async hook that throws on failure, so the
- * error takes Fastify's own error path. Decisions are core's; this file maps requests.
+ * the guards (for `preHandler`). Each works both ways Fastify calls a hook: with `done`
+ * (Fastify's own call: a cached token continues synchronously, with no promise) or
+ * without (`await app.authenticate(request, reply)` in a hook of yours: a promise). A
+ * failure takes Fastify's own error path. Decisions are core's; this file maps requests.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import {
   authenticateRequest,
   checkGuard,
@@ -24,8 +26,42 @@ import {
 } from '@zitauth/core';
 import { createFaultReporter, type FaultReporter } from './operator-log.js';
 
-/** An async `onRequest` / `preHandler` hook. */
-export type ZitauthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/**
+ * A zitauth hook, for `onRequest` or `preHandler`: called by Fastify with `done`, or by
+ * your code without it, when it returns a promise.
+ */
+export interface ZitauthHook {
+  (request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
+}
+
+/** What a hook does: nothing left to wait for (`undefined`), or a promise; throws on refusal. */
+type HookStep = (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
+
+/**
+ * A {@link ZitauthHook} running `step`. With `done`, a step that finishes at once (a cached
+ * token) calls it synchronously, and a refusal goes to `done(error)` without a rejected
+ * promise on the way; without `done`, the outcome is a promise.
+ */
+function hybrid(step: HookStep): ZitauthHook {
+  function zitauthHook(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done?: HookHandlerDoneFunction,
+  ): Promise<void> | void {
+    let pending: Promise<void> | void;
+    try {
+      pending = step(request, reply);
+    } catch (error) {
+      if (done === undefined) return Promise.reject(error);
+      return done(error as Error);
+    }
+    if (done === undefined) return pending instanceof Promise ? pending : Promise.resolve();
+    if (!(pending instanceof Promise)) return done();
+    pending.then(() => done(), done);
+  }
+  return zitauthHook as ZitauthHook;
+}
 
 /** Where the organisation comes from: `{ param }`, `{ header }` or `(request) => orgId`. */
 export type OrgSource = CoreOrgSource<FastifyRequest>;
@@ -48,18 +84,29 @@ export function authenticateHook(
   required: boolean,
   reportFault: FaultReporter,
 ): ZitauthHook {
-  return async (request) => {
-    const tokenRequest = nodeTokenRequest(request.raw, request.query, request.body);
+  const settle = (request: FastifyRequest, caller: AuthContext | null): void => {
+    request.auth = caller;
+    if (caller === null) anonymous.add(request);
+  };
+  return hybrid((request) => {
+    let caller: AuthContext | null | Promise<AuthContext | null>;
     try {
-      const caller = authenticateRequest(verifier, tokenRequest, required);
-      // A cached token is answered at once: no await inside the hook.
-      request.auth = caller instanceof Promise ? await caller : caller;
-      if (request.auth === null) anonymous.add(request);
+      const tokenRequest = nodeTokenRequest(request.raw, request.query, request.body);
+      caller = authenticateRequest(verifier, tokenRequest, required);
     } catch (error) {
       reportFault(request, error);
       throw error;
     }
-  };
+    // A cached token is answered at once: nothing to wait for.
+    if (!(caller instanceof Promise)) return settle(request, caller);
+    return caller.then(
+      (verified) => settle(request, verified),
+      (error: unknown) => {
+        reportFault(request, error);
+        throw error;
+      },
+    );
+  });
 }
 
 /**
@@ -72,10 +119,10 @@ export function authenticateHook(
 const anonymous = new WeakSet<FastifyRequest>();
 
 function hook(guard: Guard<FastifyRequest>, challenge: ChallengeOptions): ZitauthHook {
-  return async (request) => {
+  return hybrid((request) => {
     const ran = request.auth !== null || anonymous.has(request);
-    await guard(ran ? request.auth : undefined, request, challenge);
-  };
+    return guard(ran ? request.auth : undefined, request, challenge);
+  });
 }
 
 /** The guards, bound to the plugin's challenge parameters so their 401 matches `authenticate`'s. */
@@ -121,10 +168,16 @@ const reportMisuse = createFaultReporter();
  * naming the fix: never let through.
  */
 function delegate(name: 'authenticate' | 'authenticateOptional'): ZitauthHook {
-  return async function zitauthHook(request, reply) {
+  function zitauthHook(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done?: HookHandlerDoneFunction,
+  ): Promise<void> | void {
     const server = request.server;
     const hook = server.hasDecorator(name) ? (server[name] as ZitauthHook | undefined) : undefined;
-    if (hook !== undefined && decorated.has(hook)) return hook(request, reply);
+    if (hook !== undefined && decorated.has(hook)) {
+      return done === undefined ? hook(request, reply) : hook(request, reply, done);
+    }
     const fault = reportOperatorFault(
       'misuse',
       `zitauth: ${name} ran on ${request.method} ${request.routeOptions.url ?? '(unknown route)'}, ` +
@@ -134,8 +187,10 @@ function delegate(name: 'authenticate' | 'authenticateOptional'): ZitauthHook {
     );
     const error = new MisuseError({ cause: fault });
     reportMisuse(request, error);
-    throw error;
-  };
+    if (done === undefined) return Promise.reject(error);
+    done(error);
+  }
+  return zitauthHook as ZitauthHook;
 }
 
 /**

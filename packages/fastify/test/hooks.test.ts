@@ -141,3 +141,75 @@ describe('app.requireScopes and app.requireCheck', () => {
     expect(await statusWith(failing, [])).toBe(500);
   });
 });
+
+describe('the hooks, called by Fastify or by your own code', () => {
+  it('continues synchronously on a cached token when Fastify passes done', async () => {
+    const scope = Fastify();
+    await scope.register(zitauth, { issuer: idp.issuer, projectId: idp.defaultProject.id });
+    const order: string[] = [];
+    scope.get(
+      '/me',
+      {
+        onRequest(request, reply, done) {
+          // The first request fills the cache; a later one must be answered before the call returns.
+          scope.authenticate(request, reply, (error) => {
+            order.push(error === undefined ? 'done' : `error ${String(error)}`);
+            done(error);
+          });
+          order.push('returned');
+        },
+      },
+      async (request) => request.auth?.subject,
+    );
+    const token = await idp.mintAccessToken();
+    const headers = { authorization: `Bearer ${token}` };
+    expect((await scope.inject({ url: '/me', headers })).statusCode).toBe(200);
+    expect(order).toEqual(['returned', 'done']);
+    order.length = 0;
+    const cached = await scope.inject({ url: '/me', headers });
+    expect(cached.statusCode).toBe(200);
+    expect(order).toEqual(['done', 'returned']);
+    order.length = 0;
+    const refused = await scope.inject({ url: '/me' });
+    expect(refused.statusCode).toBe(401);
+    expect(order).toHaveLength(2);
+    expect(order[0]).toMatch(/^error /);
+    await scope.close();
+  });
+
+  it('returns a promise when awaited in a hook of yours, and rejects on refusal', async () => {
+    const scope = Fastify();
+    await scope.register(zitauth, { issuer: idp.issuer, projectId: idp.defaultProject.id });
+    const seen: string[] = [];
+    scope.get(
+      '/me',
+      {
+        async onRequest(request, reply) {
+          try {
+            await scope.authenticate(request, reply);
+            seen.push(`ok ${request.auth?.subject}`);
+          } catch (error) {
+            seen.push(`refused ${(error as { status?: number }).status}`);
+            throw error;
+          }
+        },
+        preHandler: scope.requireRoles('reader'),
+      },
+      async (request) => request.auth?.subject,
+    );
+    const reader = await idp.mintAccessToken({ roles: ['reader'] });
+    const other = await idp.mintAccessToken({ roles: [] });
+    const ok = await scope.inject({ url: '/me', headers: { authorization: `Bearer ${reader}` } });
+    expect(ok.statusCode).toBe(200);
+    expect(
+      (await scope.inject({ url: '/me', headers: { authorization: `Bearer ${other}` } }))
+        .statusCode,
+    ).toBe(403);
+    expect((await scope.inject({ url: '/me' })).statusCode).toBe(401);
+    expect(seen).toEqual([`ok ${ok.body}`, expect.stringMatching(/^ok /), 'refused 401']);
+    const guard = scope.requireRoles('reader');
+    const request = { auth: null } as never;
+    await expect(guard(request, {} as never)).rejects.toMatchObject({ status: 500 });
+    await scope.close();
+  });
+});
