@@ -7,6 +7,13 @@
  * Authorization header); expect: the status every answer must have.
  */
 export const CELLS = [
+  {
+    id: 'hook',
+    server: 'hook',
+    tokens: 'same',
+    expect: 200,
+    label: 'no-op hook (sets a constant caller)',
+  },
   { id: 'a', server: 'zitauth', tokens: 'same', expect: 200, label: 'zitauth (a) same token' },
   {
     id: 'b',
@@ -83,7 +90,7 @@ export const CELLS = [
   },
 ];
 
-export const QUICK_CELLS = ['a', 'c', 'e', 'off', 'peer', 'floor'];
+export const QUICK_CELLS = ['hook', 'a', 'c', 'e', 'off', 'peer', 'floor'];
 
 export const PEERS = {
   express: 'express-oauth2-jwt-bearer',
@@ -139,10 +146,18 @@ export function printFramework(result, cells) {
   }
   const { rate, bare, zitauth } = result.latency;
   const p99 = (runs) => median(runs.map((run) => run.p99Ms));
+  const cpu = (runs) => median(runs.map((run) => run.cpuUs));
   console.log(
     `open loop at ${count(rate)} req/s (half of bare): p99 bare ${p99(bare).toFixed(2)} ms, ` +
-      `zitauth (a) ${p99(zitauth).toFixed(2)} ms`,
+      `zitauth (a) ${p99(zitauth).toFixed(2)} ms; CPU µs/req bare ${cpu(bare).toFixed(1)}, ` +
+      `zitauth (a) ${cpu(zitauth).toFixed(1)} (${equalLoadRatio(result).toFixed(2)}×)`,
   );
+}
+
+/** (a)'s CPU cost ratio to bare at one offered rate (half of bare's saturation). */
+function equalLoadRatio(result) {
+  const cpu = (runs) => median(runs.map((run) => run.cpuUs));
+  return cpu(result.latency.bare) / cpu(result.latency.zitauth);
 }
 
 /** The README table: paired ratios to bare (throughput, then CPU cost), per framework. */
@@ -165,7 +180,10 @@ export function markdownTable(results, cells) {
     );
     return `| ${label} | ${values.join(' | ')} |`;
   });
-  return [head, rule, bare, ...rows].join('\n');
+  const equal = `| zitauth (a) at equal load: CPU, open loop at half bare's rate | ${results
+    .map((r) => `| ${equalLoadRatio(r).toFixed(2)}×`)
+    .join(' | ')} |`;
+  return [head, rule, bare, ...rows, equal].join('\n');
 }
 
 /**
@@ -190,6 +208,8 @@ export function goals(results) {
       );
     };
     add('P1 (a)≥0.90', (f) => r('a', f), 0.9);
+    const equal = equalLoadRatio(result);
+    checks.push(`P1 at equal load ${equal.toFixed(2)} ${equal >= 0.9 ? 'met' : 'NOT met'}`);
     if (has(result, 'b')) add('P2 (b)≥0.85', (f) => r('b', f), 0.85);
     add('P3 off/floor RS256≥0.90', (f) => r('off', f) / r('floor', f), 0.9);
     if (has(result, 'off-es256')) add('ES256', (f) => r('off-es256', f) / r('floor-es256', f), 0.9);

@@ -1,10 +1,12 @@
 // One server under test, started as a child process by run.js:
 //   node server.js <framework> <kind>
-// kinds: bare (no auth), zitauth, zitauth-nocache (every request checks a signature),
+// kinds: bare (no auth), hook (a hook or middleware that sets a constant caller: what
+// any authentication costs in the framework before it does anything), zitauth, zitauth-nocache (every request checks a signature),
 // zitauth-introspect (opaque tokens, introspection with a warm cache), peer (the
 // framework's usual JWT library) and floor (a hand-written node:crypto check: split,
 // one synchronous verify() with a KeyObject per kid, iss/aud/exp; what no library can
-// beat). Every kind answers GET /hello with the same small JSON body, and refuses with
+// beat). Every kind answers GET /hello with the same small JSON body (bare included: it
+// echoes the subject of the token the bench sends, as the others do), and refuses with
 // 401 and a Bearer challenge, so the only difference between them is the
 // authentication in front. Prints `listening <port>` when ready.
 import { createPublicKey, verify } from 'node:crypto';
@@ -13,6 +15,8 @@ const [framework, kind] = process.argv.slice(2);
 const issuer = process.env.BENCH_ISSUER;
 const projectId = process.env.BENCH_PROJECT_ID;
 const body = { hello: 'world' };
+// bare answers what an authenticated route answers: the body and the token's subject.
+const bareBody = { ...body, sub: process.env.BENCH_SUBJECT };
 const jwks = await (await fetch(`${issuer}/oauth/v2/keys`)).json();
 const rs256 = jwks.keys.find((jwk) => jwk.alg === 'RS256');
 
@@ -78,7 +82,7 @@ async function expressApp() {
   if (kind.startsWith('zitauth')) {
     const { auth, errorHandler } = await import('@zitauth/express');
     app.use(auth(zitauthOptions()));
-    app.get('/hello', (req, res) => res.json({ ...body, sub: req.auth?.subject }));
+    app.get('/hello', (req, res) => res.json({ ...body, sub: req.auth.subject }));
     app.use(errorHandler());
   } else if (kind === 'peer') {
     const { auth } = await import('express-oauth2-jwt-bearer');
@@ -90,7 +94,13 @@ async function expressApp() {
         tokenSigningAlg: 'RS256',
       }),
     );
-    app.get('/hello', (req, res) => res.json({ ...body, sub: req.auth?.payload.sub }));
+    app.get('/hello', (req, res) => res.json({ ...body, sub: req.auth.payload.sub }));
+  } else if (kind === 'hook') {
+    app.use((req, res, next) => {
+      req.claims = bareBody;
+      next();
+    });
+    app.get('/hello', (req, res) => res.json({ ...body, sub: req.claims.sub }));
   } else if (kind === 'floor') {
     const check = createFloor();
     app.use((req, res, next) => {
@@ -100,7 +110,7 @@ async function expressApp() {
     });
     app.get('/hello', (req, res) => res.json({ ...body, sub: req.claims.sub }));
   } else {
-    app.get('/hello', (_req, res) => res.json(body));
+    app.get('/hello', (_req, res) => res.json({ ...bareBody }));
   }
   return (port) =>
     new Promise((resolve) => {
@@ -122,6 +132,11 @@ async function koaApp() {
       format: 'pem',
     });
     app.use(jwt({ secret, algorithms: ['RS256'], issuer, audience: projectId }));
+  } else if (kind === 'hook') {
+    app.use((ctx, next) => {
+      ctx.state.claims = bareBody;
+      return next();
+    });
   } else if (kind === 'floor') {
     const check = createFloor();
     app.use(async (ctx, next) => {
@@ -132,9 +147,16 @@ async function koaApp() {
       ctx.body = refusal;
     });
   }
+  // Each kind reads the caller where its library puts it, and nothing else.
+  const subjectOf = {
+    zitauth: (ctx) => ctx.state.auth.subject,
+    peer: (ctx) => ctx.state.user.sub,
+    floor: (ctx) => ctx.state.claims.sub,
+    hook: (ctx) => ctx.state.claims.sub,
+  }[kind.startsWith('zitauth') ? 'zitauth' : kind];
   app.use((ctx) => {
-    const sub = ctx.state.auth?.subject ?? ctx.state.user?.sub ?? ctx.state.claims?.sub;
-    if (ctx.path === '/hello') ctx.body = sub === undefined ? body : { ...body, sub };
+    if (ctx.path !== '/hello') return;
+    ctx.body = subjectOf === undefined ? { ...bareBody } : { ...body, sub: subjectOf(ctx) };
   });
   return (port) =>
     new Promise((resolve) => {
@@ -146,10 +168,12 @@ async function fastifyApp() {
   const { default: Fastify } = await import('fastify');
   const app = Fastify();
   let onRequest;
+  let subjectOf;
   if (kind.startsWith('zitauth')) {
     const { default: zitauth } = await import('@zitauth/fastify');
     await app.register(zitauth, zitauthOptions());
     onRequest = app.authenticate;
+    subjectOf = (req) => req.auth.subject;
   } else if (kind === 'peer') {
     const { default: fastifyJwt } = await import('@fastify/jwt');
     const publicKey = createPublicKey({ key: rs256, format: 'jwk' }).export({
@@ -161,6 +185,7 @@ async function fastifyApp() {
       verify: { allowedIss: issuer, allowedAud: projectId, algorithms: ['RS256'] },
     });
     onRequest = (req) => req.jwtVerify();
+    subjectOf = (req) => req.user.sub;
   } else if (kind === 'floor') {
     const check = createFloor();
     onRequest = (req, reply, done) => {
@@ -168,14 +193,16 @@ async function fastifyApp() {
       if (req.claims !== null) done();
       else reply.code(401).header('WWW-Authenticate', 'Bearer realm="api"').send(refusal);
     };
+    subjectOf = (req) => req.claims.sub;
+  } else if (kind === 'hook') {
+    onRequest = (req, reply, done) => {
+      req.claims = bareBody;
+      done();
+    };
+    subjectOf = (req) => req.claims.sub;
   }
-  if (onRequest === undefined) app.get('/hello', async () => body);
-  else {
-    app.get('/hello', { onRequest }, async (req) => ({
-      ...body,
-      sub: req.auth?.subject ?? req.user?.sub ?? req.claims?.sub,
-    }));
-  }
+  if (onRequest === undefined) app.get('/hello', async () => ({ ...bareBody }));
+  else app.get('/hello', { onRequest }, async (req) => ({ ...body, sub: subjectOf(req) }));
   return async (port) => {
     await app.listen({ port, host: '127.0.0.1' });
     return app.server.address().port;
