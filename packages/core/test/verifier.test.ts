@@ -312,6 +312,19 @@ describe('refused tokens', () => {
     expect(idp.calls('keys')).toBe(0);
   });
 
+  it('counts the size cap in bytes and checks the syntax of a token memory does not know', async () => {
+    // 3,000 three-byte characters: under the cap in characters, over it in bytes.
+    await rejects(`ey${'€'.repeat(3_000)}`, 'ERR_ZITAUTH_TOKEN_TOO_LARGE');
+    await rejects('not a b64token', 'ERR_ZITAUTH_TOKEN_MALFORMED');
+    const v = verifier();
+    const request = (token: string) => ({ authorization: [`Bearer ${token}`] });
+    for (const token of ['a b', 'ab\u00e9', `ey${'€'.repeat(3_000)}`]) {
+      expect(v.authenticateSync!(request(token))).toBeUndefined();
+      await expect(v.authenticate(request(token))).rejects.toMatchObject({ status: 401 });
+    }
+    expect(idp.calls('keys')).toBe(0);
+  });
+
   it('refuses malformed segments', async () => {
     // The signature is checked before the payload is parsed, so a garbage payload fails there.
     const [header] = (await idp.mintAccessToken()).split('.');
