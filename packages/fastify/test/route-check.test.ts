@@ -66,6 +66,15 @@ describe('routes declared before the plugin loaded', () => {
     expect(message).not.toContain('/health');
   });
 
+  it('names the first five routes of a longer list and counts the rest', async () => {
+    const app = newApp();
+    void app.register(zitauth, options());
+    for (const path of ['/a', '/b', '/c', '/d']) app.get(path, async () => 'open');
+    await expect(app.ready()).rejects.toThrow(
+      /^zitauth: GET \/a, HEAD \/a, GET \/b, HEAD \/b, GET \/c and 3 more were declared/,
+    );
+  });
+
   it('lets a child scope registered after an unawaited register use app.authenticate', async () => {
     const app = newApp();
     void app.register(zitauth, options());
