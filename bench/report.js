@@ -187,6 +187,27 @@ export function markdownTable(results, cells) {
 }
 
 /**
+ * With `--baseline`: each zitauth cell's CPU-cost ratio to bare, for the baseline checkout
+ * and for this one, measured in the same rounds.
+ */
+export function beforeAfterTable(results, cells) {
+  const pairs = cells
+    .filter((cell) => cell.id.endsWith('@baseline'))
+    .map((base) => [base, cells.find((cell) => `${cell.id}@baseline` === base.id)]);
+  const head = `| cell (CPU cost × bare) | ${results.map((r) => `${r.framework}: before → after`).join(' | ')} |`;
+  const rule = `| --- | ${results.map(() => '---').join(' | ')} |`;
+  const rows = pairs.map(([base, now]) => {
+    const values = results.map((r) => {
+      const before = stats(r, base.id, 'cpuRatio').median;
+      const after = stats(r, now.id, 'cpuRatio').median;
+      return `${before.toFixed(2)}× → ${after.toFixed(2)}×`;
+    });
+    return `| ${now.label} | ${values.join(' | ')} |`;
+  });
+  return [head, rule, ...rows].join('\n');
+}
+
+/**
  * Each goal of the issue as a ratio of this run's paired medians. The verdict reads the
  * CPU-cost ratio (what the throughput ratio is on a core of its own); the throughput
  * ratio follows in brackets.

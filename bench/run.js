@@ -8,6 +8,8 @@
 //   npm run bench                 full run (about 12 minutes)
 //   npm run bench -- --quick      a one-minute look (fewer cells, rounds and seconds)
 //   options: --frameworks express,koa  --rounds N  --slice SECONDS  --connections N
+//   --baseline DIR   also run the zitauth cells against another checkout (built, with its
+//                    own node_modules), in the same rounds: before and after from one run
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
@@ -17,7 +19,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestIdp } from '@zitauth/testing';
 import { distinctTokens, flipSignature } from './tokens.js';
-import { CELLS, QUICK_CELLS, goals, markdownTable, median, printFramework } from './report.js';
+import {
+  CELLS,
+  QUICK_CELLS,
+  beforeAfterTable,
+  goals,
+  markdownTable,
+  median,
+  printFramework,
+} from './report.js';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -32,6 +42,34 @@ const connections = Number(option('connections', 32));
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '0';
 const LOAD_CPU = process.env.BENCH_LOAD_CPU ?? '1';
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+const baselineDir = option('baseline', undefined);
+/** The zitauth cells measured against the baseline too. */
+const BASELINE_CELLS = ['a', 'b', 'c', 'd', 'e', 'off'];
+const BASELINE = '@baseline';
+
+/**
+ * This server script, copied into the baseline checkout: the same cells and bodies, with
+ * `@zitauth/*` resolved from that checkout's packages.
+ */
+function baselineServer() {
+  const file = join(baselineDir, 'bench', 'server-under-test.js');
+  writeFileSync(file, readFileSync(here('./server.js')));
+  return file;
+}
+
+/** The baseline's copies of the zitauth cells: the same requests to the other checkout. */
+function withBaseline(cells) {
+  if (baselineDir === undefined) return cells;
+  const copies = cells
+    .filter((cell) => BASELINE_CELLS.includes(cell.id))
+    .map((cell) => ({
+      ...cell,
+      id: `${cell.id}${BASELINE}`,
+      server: `${cell.server}${BASELINE}`,
+      label: `${cell.label}, baseline`,
+    }));
+  return [...cells, ...copies];
+}
 
 function requireTools() {
   for (const [tool, versionArg] of [
@@ -70,10 +108,15 @@ async function prepareTokens(idp, dir) {
   return { sets, files };
 }
 
+let baselineScript;
+
 async function startServer(framework, kind, env) {
+  const baseline = kind.endsWith(BASELINE);
+  if (baseline) baselineScript ??= baselineServer();
+  const script = baseline ? baselineScript : here('./server.js');
   const child = spawn(
     'taskset',
-    ['-c', SERVER_CPU, process.execPath, here('./server.js'), framework, kind],
+    ['-c', SERVER_CPU, process.execPath, script, framework, kind.replace(BASELINE, '')],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -300,16 +343,25 @@ async function benchFramework(framework, idp, tokens, cells) {
   }
 }
 
+/** The baseline checkout's commit, for the header. */
+function baselineCommit() {
+  const result = spawnSync('git', ['-C', baselineDir, 'log', '-1', '--format=%h %s'], {
+    encoding: 'utf8',
+  });
+  return result.stdout.trim().slice(0, 60) || baselineDir;
+}
+
 requireTools();
 const dir = mkdtempSync(join(tmpdir(), 'zitauth-bench-'));
 const idp = await startTestIdp();
 try {
   const api = idp.createApiApp({ auth: 'basic' });
   const tokens = { ...(await prepareTokens(idp, dir)), api };
-  const cells = quick ? CELLS.filter((cell) => QUICK_CELLS.includes(cell.id)) : CELLS;
+  const cells = withBaseline(quick ? CELLS.filter((cell) => QUICK_CELLS.includes(cell.id)) : CELLS);
   const header =
     `${rounds} rounds × ${sliceS} s slices, ${connections} connections, wrk on CPU ${LOAD_CPU}, ` +
-    `servers on CPU ${SERVER_CPU}, Node ${process.version}`;
+    `servers on CPU ${SERVER_CPU}, Node ${process.version}` +
+    (baselineDir === undefined ? '' : `; baseline: ${baselineCommit()}`);
   console.log(header);
   const results = [];
   for (const framework of frameworks) {
@@ -320,7 +372,9 @@ try {
   console.log(`\n${header}\n`);
   console.log(markdownTable(results, cells));
   console.log(goals(results));
+  if (baselineDir !== undefined) console.log(`\n${beforeAfterTable(results, cells)}`);
 } finally {
   await idp.close();
   rmSync(dir, { recursive: true, force: true });
+  if (baselineScript !== undefined) rmSync(baselineScript, { force: true });
 }

@@ -15,8 +15,11 @@ const [framework, kind] = process.argv.slice(2);
 const issuer = process.env.BENCH_ISSUER;
 const projectId = process.env.BENCH_PROJECT_ID;
 const body = { hello: 'world' };
-// bare answers what an authenticated route answers: the body and the token's subject.
-const bareBody = { ...body, sub: process.env.BENCH_SUBJECT };
+// bare answers what an authenticated route answers, built the same way: the body and the
+// subject of the token the bench sends.
+const subject = process.env.BENCH_SUBJECT;
+/** The constant caller of the no-op hook. */
+const constantCaller = { sub: subject };
 const jwks = await (await fetch(`${issuer}/oauth/v2/keys`)).json();
 const rs256 = jwks.keys.find((jwk) => jwk.alg === 'RS256');
 
@@ -97,7 +100,7 @@ async function expressApp() {
     app.get('/hello', (req, res) => res.json({ ...body, sub: req.auth.payload.sub }));
   } else if (kind === 'hook') {
     app.use((req, res, next) => {
-      req.claims = bareBody;
+      req.claims = constantCaller;
       next();
     });
     app.get('/hello', (req, res) => res.json({ ...body, sub: req.claims.sub }));
@@ -110,7 +113,7 @@ async function expressApp() {
     });
     app.get('/hello', (req, res) => res.json({ ...body, sub: req.claims.sub }));
   } else {
-    app.get('/hello', (_req, res) => res.json({ ...bareBody }));
+    app.get('/hello', (_req, res) => res.json({ ...body, sub: subject }));
   }
   return (port) =>
     new Promise((resolve) => {
@@ -134,7 +137,7 @@ async function koaApp() {
     app.use(jwt({ secret, algorithms: ['RS256'], issuer, audience: projectId }));
   } else if (kind === 'hook') {
     app.use((ctx, next) => {
-      ctx.state.claims = bareBody;
+      ctx.state.claims = constantCaller;
       return next();
     });
   } else if (kind === 'floor') {
@@ -156,7 +159,8 @@ async function koaApp() {
   }[kind.startsWith('zitauth') ? 'zitauth' : kind];
   app.use((ctx) => {
     if (ctx.path !== '/hello') return;
-    ctx.body = subjectOf === undefined ? { ...bareBody } : { ...body, sub: subjectOf(ctx) };
+    ctx.body =
+      subjectOf === undefined ? { ...body, sub: subject } : { ...body, sub: subjectOf(ctx) };
   });
   return (port) =>
     new Promise((resolve) => {
@@ -167,6 +171,9 @@ async function koaApp() {
 async function fastifyApp() {
   const { default: Fastify } = await import('fastify');
   const app = Fastify();
+  // Declared, as Fastify asks of every request property a hook sets (zitauth's plugin and
+  // @fastify/jwt declare theirs), so the request object keeps one shape.
+  app.decorateRequest('claims', null);
   let onRequest;
   let subjectOf;
   if (kind.startsWith('zitauth')) {
@@ -196,12 +203,12 @@ async function fastifyApp() {
     subjectOf = (req) => req.claims.sub;
   } else if (kind === 'hook') {
     onRequest = (req, reply, done) => {
-      req.claims = bareBody;
+      req.claims = constantCaller;
       done();
     };
     subjectOf = (req) => req.claims.sub;
   }
-  if (onRequest === undefined) app.get('/hello', async () => ({ ...bareBody }));
+  if (onRequest === undefined) app.get('/hello', async () => ({ ...body, sub: subject }));
   else app.get('/hello', { onRequest }, async (req) => ({ ...body, sub: subjectOf(req) }));
   return async (port) => {
     await app.listen({ port, host: '127.0.0.1' });
