@@ -159,13 +159,40 @@ export async function verifyCompact(
   keyOf: KeyObjectSource,
   allowed: ReadonlySet<string>,
 ): Promise<Uint8Array> {
+  const alg = checkProtectedHeader(header, allowed);
+  return verifyCompactWith(token, alg, await keyOf(header));
+}
+
+/**
+ * {@link verifyCompact} with the key already in hand, synchronously: the payload bytes,
+ * or a throw. `peek` gives the key when memory holds it; undefined means "look it up".
+ */
+export function verifyCompactSync(
+  token: string,
+  header: Record<string, unknown>,
+  peek: (header: Record<string, unknown>) => KeyObject | undefined,
+  allowed: ReadonlySet<string>,
+): Uint8Array | undefined {
+  const alg = checkProtectedHeader(header, allowed);
+  const key = peek(header);
+  return key === undefined ? undefined : verifyCompactWith(token, alg, key);
+}
+
+/** The header rules jose applies before it looks for a key; the algorithm to check with. */
+function checkProtectedHeader(
+  header: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): string {
   // jose understands no extension but `b64`, which the pre-checks already refused.
   if (header['crit'] !== undefined) fail('ERR_ZITAUTH_TOKEN_MALFORMED');
   // Checked again here, as jose does, so the allowlist holds even without the pre-checks.
   if (typeof header['alg'] !== 'string' || !allowed.has(header['alg'])) {
     fail('ERR_ZITAUTH_ALG_NOT_ALLOWED');
   }
-  const key = await keyOf(header);
+  return header['alg'];
+}
+
+function verifyCompactWith(token: string, alg: string, key: KeyObject): Uint8Array {
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
   const payload = token.slice(first + 1, last);
@@ -176,7 +203,7 @@ export async function verifyCompact(
   const signature = decodeSegment(token.slice(last + 1));
   // The header passed the pre-checks and the payload is ASCII, so latin1 is exact here.
   const input = Buffer.from(token.slice(0, last), 'latin1');
-  if (!verifySignature(header['alg'], key, input, signature)) {
+  if (!verifySignature(alg, key, input, signature)) {
     fail('ERR_ZITAUTH_SIGNATURE_INVALID');
   }
   return canonical ? Buffer.from(payload, 'base64url') : decodeSegment(payload);

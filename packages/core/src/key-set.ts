@@ -56,6 +56,12 @@ export interface KeySet {
    * `KeyObject`, built once per key, for the synchronous signature check.
    */
   getKeyObject: (protectedHeader: JWSHeaderParameters) => Promise<NodeKeyObject>;
+  /**
+   * The `KeyObject` `getKeyObject` would give when fresh keys in memory hold it; undefined
+   * when finding it needs I/O (no keys yet, stale keys, an unknown `kid`): then call
+   * `getKeyObject`. Throws, as `getKeyObject` rejects, for a header no key could verify.
+   */
+  peekKeyObject?: (protectedHeader: JWSHeaderParameters) => NodeKeyObject | undefined;
   /** Fetches the key set now (sharing a fetch already in flight). Rejects with `UpstreamError`. */
   refresh(): Promise<void>;
 }
@@ -238,6 +244,22 @@ async function selectKey<K>(
     if (key !== undefined) return key;
   }
   return undefined;
+}
+
+/** {@link selectKey} for an importer that needs no promise. */
+function selectKeySync(
+  keys: readonly KeyEntry[],
+  alg: string,
+  kid: string | undefined,
+): NodeKeyObject | undefined {
+  let found: NodeKeyObject | undefined;
+  let candidates = 0;
+  for (const entry of keys) {
+    if (!fitsAlgorithm(entry.jwk, alg) || (kid !== undefined && entry.jwk.kid !== kid)) continue;
+    candidates += 1;
+    found ??= keyObjectOf(entry);
+  }
+  return kid === undefined && candidates !== 1 ? undefined : found;
 }
 
 /** Reads `alg` and `kid` from an unverified header; refuses what no key could verify. */
@@ -436,6 +458,12 @@ export function createKeySet(options: KeySetOptions): KeySet {
   return {
     getKey: (header) => getKey(state, header, importFor),
     getKeyObject: (header) => getKey(state, header, keyObjectOf),
+    peekKeyObject: (header) => {
+      const { alg, kid } = readHeader(header);
+      const { snapshot } = state;
+      if (snapshot === undefined || state.now() >= snapshot.freshUntil) return undefined;
+      return selectKeySync(snapshot.keys, alg, kid);
+    },
     refresh: async () => {
       await fetchOwn(state);
     },

@@ -11,6 +11,7 @@
  * fetch. jose errors are translated in one place and kept only as `cause`.
  */
 import { isUtf8 } from 'node:buffer';
+import type { KeyObject as NodeKeyObject } from 'node:crypto';
 import { compactVerify } from 'jose';
 import { checkClaims, type ClaimPolicy } from './claim-checks.js';
 import {
@@ -19,7 +20,7 @@ import {
   ZitauthError,
   type ZitauthErrorCode,
 } from './errors.js';
-import { verifyCompact } from './jws-signature.js';
+import { verifyCompact, verifyCompactSync } from './jws-signature.js';
 import {
   checkAccessTokenClaims,
   checkHeader,
@@ -64,8 +65,14 @@ export interface LocalVerifierOptions {
   dpopBinding?: boolean;
 }
 
-/** Verifies one compact JWT and resolves its payload. Rejects with a `ZitauthError`. */
-export type LocalVerify = (token: string) => Promise<Record<string, unknown>>;
+/**
+ * Verifies one compact JWT and resolves its payload. Rejects with a `ZitauthError`.
+ * `sync`, when present, is the same check without a promise while memory holds the key:
+ * the payload, a throw, or undefined when the key needs I/O (then use the function).
+ */
+export type LocalVerify = ((token: string) => Promise<Record<string, unknown>>) & {
+  sync?: (token: string) => Record<string, unknown> | undefined;
+};
 
 /** jose error codes and what they mean for the caller; anything else is a bad signature. */
 const JOSE_CODES: Readonly<Record<string, ZitauthErrorCode>> = {
@@ -180,7 +187,13 @@ export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify 
     maxTokenLifetimeMs: options.maxTokenLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS,
     dpopBinding: options.dpopBinding === true,
   };
-  return async (token) => {
+  const accepted = (payload: Record<string, unknown>): Record<string, unknown> => {
+    const now = options.now();
+    checkAccessTokenClaims(payload, rules, now);
+    checkClaims(payload, options.policy, now);
+    return payload;
+  };
+  const verify: LocalVerify = async (token) => {
     const header = preflight(token, allowed, options.strictJwtProfile);
     let payload: Record<string, unknown>;
     try {
@@ -188,9 +201,23 @@ export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify 
     } catch (error) {
       throw translateJoseError(error);
     }
-    const now = options.now();
-    checkAccessTokenClaims(payload, rules, now);
-    checkClaims(payload, options.policy, now);
-    return payload;
+    return accepted(payload);
   };
+  const peek = options.keySet.peekKeyObject;
+  if ((options.signatures ?? 'node:crypto') === 'node:crypto' && peek !== undefined) {
+    const keyOf = peek as (header: Record<string, unknown>) => NodeKeyObject | undefined;
+    verify.sync = (token) => {
+      const header = preflight(token, allowed, options.strictJwtProfile);
+      let payload: Record<string, unknown>;
+      try {
+        const bytes = verifyCompactSync(token, header, keyOf, allowed);
+        if (bytes === undefined) return undefined;
+        payload = parseJsonObject(bytes);
+      } catch (error) {
+        throw translateJoseError(error);
+      }
+      return accepted(payload);
+    };
+  }
+  return verify;
 }

@@ -152,7 +152,7 @@ function createCheck(
   config: ResolvedOptions,
   http: HttpOptions,
   policy: ClaimPolicy,
-): { check: Check; ready: () => Promise<void> } {
+): { check: Check; checkSync: CheckSync; ready: () => Promise<void> } {
   const discovery = createDiscovery(config.issuer, {
     ...http,
     now: config.now,
@@ -193,8 +193,18 @@ function createCheck(
     }
     return introspected(token, jws ? 'jwt' : 'opaque', known);
   };
-  return { check, ready };
+  // A JWT checked locally needs no I/O once the keys are in memory: no promise then.
+  const verifyJwtSync = config.introspectJwt ? undefined : verifyJwt?.sync;
+  const checkSync: CheckSync = (token) => {
+    if (verifyJwtSync === undefined || !isCompactJws(token)) return undefined;
+    const claims = verifyJwtSync(token);
+    return claims === undefined ? undefined : { active: true, kind: 'jwt', claims };
+  };
+  return { check, checkSync, ready };
 }
+
+/** {@link Check} when it needs no I/O: the result, a throw, or undefined (use `check`). */
+type CheckSync = (token: string) => CachedResult | undefined;
 
 /**
  * Cache key prefix: a hash of everything that decides whether a token is accepted. With a
@@ -329,7 +339,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     clockToleranceMs: config.clockToleranceMs,
     maxTokenAgeMs: config.maxTokenAgeMs,
   };
-  const { check, ready } = createCheck(config, http, policy);
+  const { check, checkSync, ready } = createCheck(config, http, policy);
   // Role maps, audiences and scope lists are shared between the contexts of many cached
   // tokens; with caching off no context is kept, so sharing would only cost time.
   const intern = config.cache.enabled ? createInterner() : noInterning;
@@ -381,6 +391,36 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     }
     remember(key, result);
     return { value: result, ttlMs: ttlOf(result, config) };
+  }
+
+  /**
+   * A token memory does not know, checked without a promise when that needs no I/O (a
+   * JWT whose key is in memory, and the in-process store): its caller, a throw, or
+   * undefined to go the asynchronous way. Remembered as `load` and `lookUp` would.
+   */
+  function loadSync(token: string, key: string | undefined): AuthContext | undefined {
+    if (key !== undefined && front === undefined) return undefined;
+    checkTokenSyntax(token, extractOptions);
+    let result: CachedResult | undefined;
+    try {
+      result = checkSync(token);
+    } catch (error) {
+      if (key !== undefined) {
+        publishCacheLookUp(config.issuer, false);
+        refusals.remember(key, error);
+      }
+      throw error;
+    }
+    // Undefined: `authenticate` takes over, and publishes the miss itself.
+    if (result === undefined) return undefined;
+    const entry = toEntry(result);
+    if (key !== undefined) {
+      publishCacheLookUp(config.issuer, false);
+      remember(key, result);
+      const ttlMs = ttlOf(result, config);
+      if (ttlMs > 0) front!.set(key, entry, ttlMs);
+    }
+    return accept(entry, undefined, true);
   }
 
   /** The entry of a token not in the in-process store; `key` undefined: caching is off. */
@@ -581,7 +621,10 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     const credential = credentialOf(request, required);
     if (credential === null) return null;
     try {
-      if (dpop === undefined) return fromMemory(keyOf(credential.token), undefined, false);
+      if (dpop === undefined) {
+        const key = keyOf(credential.token);
+        return fromMemory(key, undefined, false) ?? loadSync(credential.token, key);
+      }
       return fromMemoryWithProof(credential, request, dpop);
     } catch (error) {
       throw refused(error, credential.scheme);
