@@ -671,3 +671,28 @@ describe('createKeySet: options', () => {
     expect(idp.calls).toBe(1);
   });
 });
+
+describe('createKeySet: peekKeyObject', () => {
+  it('lends a fresh key from memory and never fetches', async () => {
+    const { idp, clock, keySet } = setup(jwks([rsa.jwk, rsa2.jwk, ec.jwk], 'max-age=300'));
+    const peek = keySet.peekKeyObject!;
+    // Nothing fetched yet: finding the key needs I/O.
+    expect(peek({ alg: 'RS256', kid: 'rsa-1' })).toBeUndefined();
+    expect(idp.calls).toBe(0);
+    const fetched = await keySet.getKeyObject({ alg: 'RS256', kid: 'rsa-1' });
+    expect(peek({ alg: 'RS256', kid: 'rsa-1' })).toBe(fetched);
+    // The same selection rules: one key fits without a kid, two do not, an unknown kid is a miss.
+    expect(peek({ alg: 'ES256' })).toBe(await keySet.getKeyObject({ alg: 'ES256' }));
+    expect(peek({ alg: 'RS256' })).toBeUndefined();
+    expect(peek({ alg: 'RS256', kid: 'rotated' })).toBeUndefined();
+    expect(peek({ alg: 'ES256', kid: 'rsa-1' })).toBeUndefined();
+    // A header no key could verify is refused as getKeyObject refuses it.
+    expect(() => peek({ alg: 'HS256', kid: 'rsa-1' })).toThrow(
+      expect.objectContaining({ code: 'ERR_ZITAUTH_ALG_NOT_ALLOWED' }),
+    );
+    // Stale keys are the asynchronous path's to refresh.
+    clock.now += 300 * SECOND;
+    expect(peek({ alg: 'RS256', kid: 'rsa-1' })).toBeUndefined();
+    expect(idp.calls).toBe(1);
+  });
+});
