@@ -141,7 +141,7 @@ export function printFramework(result, cells) {
   }
   if (cells.some((cell) => cell.id === 'opaque')) {
     console.log(
-      `IdP introspection calls during the run: ${result.introspectCalls} (1,000 distinct opaque tokens)`,
+      `IdP introspection calls per server process: ${result.introspectCalls} (1,000 distinct opaque tokens)`,
     );
   }
   const { rate, bare, zitauth } = result.latency;
