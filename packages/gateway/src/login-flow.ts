@@ -77,8 +77,11 @@ export interface LoginFlow {
 
 type FetchInit = oauth.CustomFetchOptions<'GET' | 'POST', URLSearchParams | undefined>;
 
-/** Options for every oauth4webapi call: a timeout, and the injected fetch if any. */
-function httpOptions(options: LoginFlowOptions) {
+/**
+ * Options for every oauth4webapi call of the gateway (the login flow here, refresh and
+ * revocation in the token endpoint): a timeout, and the injected fetch if any.
+ */
+export function httpOptions(options: Pick<LoginFlowOptions, 'fetch' | 'timeoutMs'>) {
   const custom = options.fetch;
   return {
     signal: () => AbortSignal.timeout(options.timeoutMs),

@@ -9,7 +9,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import type { Discovery, FetchLike } from '@zitauth/core';
-import { classify, LoginFlowError } from './login-flow.js';
+import { classify, httpOptions, LoginFlowError } from './login-flow.js';
 
 /** Options of {@link createTokenEndpoint}. */
 export interface TokenEndpointOptions {
@@ -54,23 +54,6 @@ function displayClaims(claims: Record<string, unknown>): Profile {
     if (typeof value === 'string' && value.length <= 200) profile[name] = value;
   }
   return profile;
-}
-
-type FetchInit = oauth.CustomFetchOptions<'GET' | 'POST', URLSearchParams | undefined>;
-
-function httpOptions(options: TokenEndpointOptions) {
-  const custom = options.fetch;
-  return {
-    signal: () => AbortSignal.timeout(options.timeoutMs),
-    // Core already refused plain http for any host but loopback when the issuer was checked.
-    [oauth.allowInsecureRequests]: true,
-    ...(custom === undefined
-      ? {}
-      : {
-          [oauth.customFetch]: (url: string, init: FetchInit) =>
-            custom(url, { ...init, body: init.body ?? null } as RequestInit),
-        }),
-  };
 }
 
 export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoint {
