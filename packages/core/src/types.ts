@@ -305,11 +305,12 @@ export interface Verifier {
     options?: { required?: boolean },
   ): Promise<AuthContext | null>;
   /**
-   * `authenticate` without a promise, for what memory alone can answer: the caller of a
-   * cached token, `null` (no token, not required), or a throw (no token when required,
-   * a malformed request, a cached refusal). `undefined` means the answer needs I/O or a
-   * signature check: call `authenticate`. Optional, so a hand-written verifier need not
-   * have it; adapters use it when present (see `authenticateRequest`).
+   * `authenticate` without a promise, for what needs no I/O: the caller of a cached token
+   * or of a first-seen JWT whose key is in memory, `null` (no token, not required), or a
+   * throw (no token when required, a malformed request, a refusal). `undefined` means the
+   * answer needs I/O (keys, introspection, a shared store): call `authenticate`. Optional,
+   * so a hand-written verifier need not have it; adapters use it when present (see
+   * `authenticateRequest`).
    */
   authenticateSync?(
     request: TokenRequest,
