@@ -123,9 +123,9 @@ export function resolveAuthOptions(
 }
 
 /**
- * Authenticates a request the cheapest way the verifier allows: synchronously when
- * memory has the answer (a cached token, no token, a cached refusal), so an adapter can
- * go on without a promise, else through `authenticate`. Returns the caller (or `null`),
+ * Authenticates a request the cheapest way the verifier allows: synchronously when the
+ * answer needs no I/O (a cached token, a JWT whose key is in memory, no token, a cached
+ * refusal), so an adapter can go on without a promise, else through `authenticate`. Returns the caller (or `null`),
  * or a promise of it; throws or rejects with a `ZitauthError`.
  */
 export function authenticateRequest(
