@@ -226,8 +226,8 @@ function keyObjectOf(entry: KeyEntry): NodeKeyObject | undefined {
 }
 
 /**
- * Picks the key for a token: by `kid` when the token names one; without a `kid`, only
- * when exactly one key fits the algorithm (guessing among several would be arbitrary).
+ * Picks the key for a token among its candidates ({@link candidatesFor}): the first one
+ * `load` can use.
  */
 async function selectKey<K>(
   keys: readonly KeyEntry[],
@@ -235,10 +235,7 @@ async function selectKey<K>(
   kid: string | undefined,
   load: Importer<K>,
 ): Promise<K | undefined> {
-  const candidates = keys.filter(
-    (entry) => fitsAlgorithm(entry.jwk, alg) && (kid === undefined || entry.jwk.kid === kid),
-  );
-  if (kid === undefined && candidates.length !== 1) return undefined;
+  const candidates = candidatesFor(keys, alg, kid);
   for (const entry of candidates) {
     const key = await load(entry, alg);
     if (key !== undefined) return key;
@@ -246,20 +243,32 @@ async function selectKey<K>(
   return undefined;
 }
 
-/** {@link selectKey} for an importer that needs no promise. */
+/**
+ * The keys that may verify a token: by `kid` when the token names one; without a `kid`,
+ * only when exactly one key fits the algorithm (guessing among several would be arbitrary).
+ */
+function candidatesFor(
+  keys: readonly KeyEntry[],
+  alg: string,
+  kid: string | undefined,
+): readonly KeyEntry[] {
+  const candidates = keys.filter(
+    (entry) => fitsAlgorithm(entry.jwk, alg) && (kid === undefined || entry.jwk.kid === kid),
+  );
+  return kid === undefined && candidates.length !== 1 ? [] : candidates;
+}
+
+/** {@link selectKey} with the `node:crypto` importer, which needs no promise. */
 function selectKeySync(
   keys: readonly KeyEntry[],
   alg: string,
   kid: string | undefined,
 ): NodeKeyObject | undefined {
-  let found: NodeKeyObject | undefined;
-  let candidates = 0;
-  for (const entry of keys) {
-    if (!fitsAlgorithm(entry.jwk, alg) || (kid !== undefined && entry.jwk.kid !== kid)) continue;
-    candidates += 1;
-    found ??= keyObjectOf(entry);
+  for (const entry of candidatesFor(keys, alg, kid)) {
+    const key = keyObjectOf(entry);
+    if (key !== undefined) return key;
   }
-  return kid === undefined && candidates !== 1 ? undefined : found;
+  return undefined;
 }
 
 /** Reads `alg` and `kid` from an unverified header; refuses what no key could verify. */

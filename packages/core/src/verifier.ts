@@ -389,8 +389,20 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
       refusals.remember(key, error);
       throw error;
     }
+    return settle(key, result);
+  }
+
+  /** A checked token's result remembered (see `seen`), with how long it may be cached. */
+  function settle(key: string, result: CachedResult): CacheFill<CachedResult> {
     remember(key, result);
     return { value: result, ttlMs: ttlOf(result, config) };
+  }
+
+  /** The entry of a settled result, kept in the in-process store for its TTL. */
+  function keep(key: string, { value, ttlMs }: CacheFill<CachedResult>): Entry {
+    const entry = toEntry(value);
+    if (ttlMs > 0) front!.set(key, entry, ttlMs);
+    return entry;
   }
 
   /**
@@ -413,26 +425,16 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     }
     // Undefined: `authenticate` takes over, and publishes the miss itself.
     if (result === undefined) return undefined;
-    const entry = toEntry(result);
-    if (key !== undefined) {
-      publishCacheLookUp(config.issuer, false);
-      remember(key, result);
-      const ttlMs = ttlOf(result, config);
-      if (ttlMs > 0) front!.set(key, entry, ttlMs);
-    }
-    return accept(entry, undefined, true);
+    if (key === undefined) return accept(toEntry(result), undefined, true);
+    publishCacheLookUp(config.issuer, false);
+    return accept(keep(key, settle(key, result)), undefined, true);
   }
 
   /** The entry of a token not in the in-process store; `key` undefined: caching is off. */
   async function lookUp(token: string, key: string | undefined): Promise<Entry> {
     if (key === undefined) return toEntry(await check(token, false));
     if (store === undefined) {
-      return shared(key, async () => {
-        const { value, ttlMs } = await load(token, key);
-        const entry = toEntry(value);
-        if (ttlMs > 0) front!.set(key, entry, ttlMs);
-        return entry;
-      });
+      return shared(key, async () => keep(key, await load(token, key)));
     }
     const storeKey = prefix + key;
     const cached = await store.get(storeKey);
