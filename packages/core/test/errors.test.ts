@@ -180,6 +180,60 @@ describe('UpstreamError', () => {
   });
 });
 
+describe('challenge strings', () => {
+  it('are never shared by two different sets of parameters', () => {
+    // Values that would join to the same text without a boundary between them.
+    const pairs = [
+      [
+        { realm: 'ab', resourceMetadata: 'c' },
+        { realm: 'a', resourceMetadata: 'bc' },
+      ],
+      [{ realm: 'a~' }, { realm: 'a' }],
+      [{ realm: '1:x' }, { realm: 'x' }],
+    ] as const;
+    for (const [one, other] of pairs) {
+      const first = new UnauthorizedError(one).headers['WWW-Authenticate'];
+      const second = new UnauthorizedError(other).headers['WWW-Authenticate'];
+      expect(first).not.toBe(second);
+      expect(new UnauthorizedError(one).headers['WWW-Authenticate']).toBe(first);
+    }
+    const scoped = new InsufficientScopeError({ scopes: ['x'] }).headers['WWW-Authenticate'];
+    const described = new InsufficientScopeError({ resourceMetadata: 'x' }).headers[
+      'WWW-Authenticate'
+    ];
+    expect(scoped).toContain('scope="x"');
+    expect(described).toContain('resource_metadata="x"');
+  });
+
+  it('follow a realm or DPoP change made after construction', () => {
+    const error = new InvalidTokenError('ERR_ZITAUTH_TOKEN_EXPIRED').withRealm('orders');
+    expect(error.headers['WWW-Authenticate']).toMatch(/^Bearer realm="orders", error=/);
+    error.withDpop({ algs: 'ES256', bearer: false, used: 'DPoP' });
+    expect(error.headers['WWW-Authenticate']).toMatch(
+      /^DPoP realm="orders", error=.* algs="ES256"$/,
+    );
+    const plain = new InvalidTokenError('ERR_ZITAUTH_TOKEN_EXPIRED').withRealm('orders');
+    expect(plain.headers['WWW-Authenticate']).toMatch(/^Bearer /);
+  });
+});
+
+describe('error names', () => {
+  it("are each class's own, and an error prints with it", () => {
+    const errors = {
+      InvalidTokenError: new InvalidTokenError(),
+      InvalidRequestError: new InvalidRequestError(),
+      UnauthorizedError: new UnauthorizedError(),
+      InsufficientScopeError: new InsufficientScopeError(),
+      UpstreamError: new UpstreamError(),
+    };
+    for (const [name, error] of Object.entries(errors)) {
+      expect(error.name).toBe(name);
+      expect(String(error)).toBe(`${name}: ${error.message}`);
+      expect(error.expose).toBe(true);
+    }
+  });
+});
+
 describe('ZitauthError', () => {
   it('is the base of every run-time error', () => {
     for (const error of [
