@@ -29,6 +29,13 @@ export const CELLS = [
     expect: 401,
     label: 'zitauth (c) no token → 401',
   },
+  {
+    id: 'refuse',
+    server: 'refuse',
+    tokens: undefined,
+    expect: 401,
+    label: "(c) the framework's own refusal",
+  },
   { id: 'd', server: 'zitauth', tokens: 'forged', expect: 401, label: 'zitauth (d) bad signature' },
   {
     id: 'e',
@@ -90,7 +97,7 @@ export const CELLS = [
   },
 ];
 
-export const QUICK_CELLS = ['hook', 'a', 'c', 'e', 'off', 'peer', 'floor'];
+export const QUICK_CELLS = ['hook', 'a', 'c', 'refuse', 'e', 'off', 'peer', 'floor'];
 
 export const PEERS = {
   express: 'express-oauth2-jwt-bearer',
@@ -237,6 +244,11 @@ export function goals(results) {
     if (has(result, 'off-eddsa')) add('EdDSA', (f) => r('off-eddsa', f) / r('floor-eddsa', f), 0.9);
     if (has(result, 'opaque')) add('P4 opaque≥0.90', (f) => r('opaque', f), 0.9);
     add('P5 (c)/(a)≥1', (f) => r('c', f) / r('a', f), 1);
+    if (has(result, 'refuse')) {
+      // Not a goal: how close (c) is to refusing with no library at all.
+      const share = r('c', 'cpuRatio') / r('refuse', 'cpuRatio');
+      checks.push(`(c) against the framework's own refusal ${share.toFixed(2)}`);
+    }
     if (has(result, 'd')) add('(d)/(a)≥1', (f) => r('d', f) / r('a', f), 1);
     add('(e)/floor≥0.90', (f) => r('e', f) / r('floor', f), 0.9);
     const { bare, zitauth } = result.latency;

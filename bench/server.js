@@ -5,7 +5,9 @@
 // zitauth-introspect (opaque tokens, introspection with a warm cache), peer (the
 // framework's usual JWT library) and floor (a hand-written node:crypto check: split,
 // one synchronous verify() with a KeyObject per kid, iss/aud/exp; what no library can
-// beat). Every kind answers GET /hello with the same small JSON body (bare included: it
+// beat), and refuse (no authentication: every request is refused the framework's own way, a
+// prebuilt error through its error path to a handler that writes zitauth's no-token
+// status, challenge and body; what any refusal costs before a library does anything). Every kind answers GET /hello with the same small JSON body (bare included: it
 // echoes the subject of the token the bench sends, as the others do), and refuses with
 // 401 and a Bearer challenge, so the only difference between them is the
 // authentication in front. Prints `listening <port>` when ready.
@@ -79,6 +81,13 @@ function createFloor() {
 
 const refusal = { error: 'invalid_token', error_description: 'The access token is invalid' };
 
+/** The refuse kind's one error: zitauth's answer to a request without a token. */
+const prebuilt = Object.assign(new Error('No access token was sent'), {
+  status: 401,
+  headers: { 'WWW-Authenticate': 'Bearer realm="api"' },
+  body: { error: 'unauthorized', error_description: 'No access token was sent' },
+});
+
 async function expressApp() {
   const { default: express } = await import('express');
   const app = express();
@@ -112,6 +121,12 @@ async function expressApp() {
       else res.status(401).set('WWW-Authenticate', 'Bearer realm="api"').json(refusal);
     });
     app.get('/hello', (req, res) => res.json({ ...body, sub: req.claims.sub }));
+  } else if (kind === 'refuse') {
+    app.use((req, res, next) => next(prebuilt));
+    app.get('/hello', (_req, res) => res.json({ ...body, sub: subject }));
+    app.use((error, req, res, _next) =>
+      res.status(error.status).set(error.headers).json(error.body),
+    );
   } else {
     app.get('/hello', (_req, res) => res.json({ ...body, sub: subject }));
   }
@@ -148,6 +163,19 @@ async function koaApp() {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer realm="api"');
       ctx.body = refusal;
+    });
+  } else if (kind === 'refuse') {
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        ctx.status = error.status;
+        ctx.set(error.headers);
+        ctx.body = error.body;
+      }
+    });
+    app.use(() => {
+      throw prebuilt;
     });
   }
   // Each kind reads the caller where its library puts it, and nothing else.
@@ -207,6 +235,12 @@ async function fastifyApp() {
       done();
     };
     subjectOf = (req) => req.claims.sub;
+  } else if (kind === 'refuse') {
+    app.setErrorHandler((error, req, reply) =>
+      reply.code(error.status).headers(error.headers).send(error.body),
+    );
+    onRequest = (req, reply, done) => done(prebuilt);
+    subjectOf = () => subject;
   }
   if (onRequest === undefined) app.get('/hello', async () => ({ ...body, sub: subject }));
   else app.get('/hello', { onRequest }, async (req) => ({ ...body, sub: subjectOf(req) }));
