@@ -6,6 +6,7 @@
  * its own request type; every decision is made in this module or in `authorize.ts`.
  */
 import type { IncomingMessage } from 'node:http';
+import { ANSWER_SYNC, type Answering } from './answer.js';
 import {
   requireCheck,
   requireIssuer,
@@ -125,8 +126,9 @@ export function resolveAuthOptions(
 /**
  * Authenticates a request the cheapest way the verifier allows: synchronously when the
  * answer needs no I/O (a cached token, a JWT whose key is in memory, no token, a cached
- * refusal), so an adapter can go on without a promise, else through `authenticate`. Returns the caller (or `null`),
- * or a promise of it; throws or rejects with a `ZitauthError`.
+ * refusal), so an adapter can go on without a promise, else through `authenticate`.
+ * Returns the caller (or `null`), or a promise of it; throws or rejects with a
+ * `ZitauthError`.
  */
 export function authenticateRequest(
   verifier: Verifier,
@@ -134,6 +136,24 @@ export function authenticateRequest(
   required: boolean,
 ): AuthContext | null | Promise<AuthContext | null> {
   const known = verifier.authenticateSync?.(request, { required });
+  return known !== undefined ? known : verifier.authenticate(request, { required });
+}
+
+/**
+ * {@link authenticateRequest} with a synchronous refusal returned instead of thrown: the
+ * caller, `null`, a `ZitauthError` to answer with, or a promise (which rejects with the
+ * refusal). A verifier built by this package answers without any throw for no token and
+ * for a token it already refused; any other verifier is asked through
+ * `authenticateSync`, whose throw still reaches the caller.
+ */
+export function answerRequest(
+  verifier: Verifier,
+  request: TokenRequest,
+  required: boolean,
+): AuthContext | null | ZitauthError | Promise<AuthContext | null> {
+  const answer = (verifier as Answering)[ANSWER_SYNC];
+  if (answer === undefined) return authenticateRequest(verifier, request, required);
+  const known = answer(request, required);
   return known !== undefined ? known : verifier.authenticate(request, { required });
 }
 

@@ -86,6 +86,7 @@ export {
   type SignedMetadataOptions,
 } from './resource-metadata.js';
 export {
+  answerRequest,
   authenticateRequest,
   booleanOption,
   challengeOptions,

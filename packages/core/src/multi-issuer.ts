@@ -19,6 +19,7 @@ import {
   ZitauthError,
   type ChallengeOptions,
 } from './errors.js';
+import { ANSWER_SYNC, thrown, type Answering } from './answer.js';
 import { extractToken, type ExtractOptions } from './extract.js';
 import { publishRefused } from './observability/decisions.js';
 import { checkOptionKeys, optionKeys } from './option-keys.js';
@@ -294,23 +295,34 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
   }
 
   /**
-   * `authenticate` from memory alone, as a single verifier's: routing costs no I/O, so a
-   * token is routed here and its owner answers from its own in-process cache (its
-   * `undefined` sends the adapter to `authenticate`). The owner extracts the token again
-   * with the same shared settings, so it sees the token routed here.
+   * `authenticate` from memory alone, as a single verifier's, with refusals returned (see
+   * answer.ts): routing costs no I/O, so a token is routed here and its owner answers
+   * from its own in-process cache (its `undefined` sends the adapter to `authenticate`).
+   * The owner extracts the token again with the same shared settings, so it sees the
+   * token routed here.
    */
-  function authenticateSync(
+  function answerSync(
     request: TokenRequest,
-    options?: { required?: boolean },
-  ): AuthContext | null | undefined {
-    let owner: ZitauthVerifier;
+    required: boolean,
+  ): AuthContext | null | ZitauthError | undefined {
+    let owner: Answering;
     try {
       const token = extractToken(request, extractOptions);
-      owner = token === undefined ? first : ownerOf(token, request);
+      // Every owner is a verifier built here (buildVerifiers), so it answers this way.
+      owner = (token === undefined ? first : ownerOf(token, request)) as Answering;
     } catch (error) {
-      throw refused(error);
+      const answer = refused(error);
+      if (answer instanceof ZitauthError) return answer;
+      throw answer;
     }
-    return owner.authenticateSync?.(request, options);
+    return owner[ANSWER_SYNC]!(request, required);
+  }
+
+  function authenticateSync(
+    request: TokenRequest,
+    { required = true }: { required?: boolean } = {},
+  ): AuthContext | null | undefined {
+    return thrown(answerSync(request, required));
   }
 
   /** Every issuer checked at once; one error naming each that failed, in configured order. */
@@ -329,7 +341,8 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
     }
   }
 
-  return {
+  const verifier: MultiIssuerVerifier & Answering = {
+    [ANSWER_SYNC]: answerSync,
     issuer: issuers[0]!,
     issuers,
     realm,
@@ -342,4 +355,5 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
       for (const verifier of byIssuer.values()) verifier.close();
     },
   };
+  return verifier;
 }

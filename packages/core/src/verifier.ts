@@ -14,6 +14,7 @@ import {
   type CacheFill,
   type CacheStore,
 } from './cache.js';
+import { ANSWER_SYNC, thrown, type Answering } from './answer.js';
 import { createRefusalCache } from './refusal-cache.js';
 import { checkClaims, checkLifetime, type ClaimPolicy } from './claim-checks.js';
 import {
@@ -499,15 +500,16 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   }
 
   /**
-   * The answer memory alone can give (undefined when it needs I/O or a signature). A miss
-   * that sends the caller on to `authenticate` is published there, not here
+   * The answer memory alone can give (undefined when it needs I/O or a signature); a
+   * token memory refused before is returned as its refusal, not thrown (see answer.ts). A
+   * miss that sends the caller on to `authenticate` is published there, not here
    * (`publishMiss: false`), so a request counts as one look-up.
    */
   function fromMemory(
     key: string | undefined,
     proof?: CheckedProof,
     publishMiss = true,
-  ): AuthContext | undefined {
+  ): AuthContext | ZitauthError | undefined {
     if (key === undefined || front === undefined) return undefined;
     const cached = front.get(key);
     if (cached !== undefined) {
@@ -516,14 +518,14 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     }
     const refused = refusals.get(key);
     if (refused !== undefined || publishMiss) publishCacheLookUp(config.issuer, false);
-    if (refused !== undefined) throw new InvalidTokenError(refused, challenge);
+    if (refused !== undefined) return new InvalidTokenError(refused, challenge);
     return undefined;
   }
 
   async function verify(token: string): Promise<AuthContext> {
     try {
       const key = keyOf(token);
-      return fromMemory(key) ?? accept(await unknownToken(token, key), undefined, true);
+      return thrown(fromMemory(key)) ?? accept(await unknownToken(token, key), undefined, true);
     } catch (error) {
       throw refused(error);
     }
@@ -541,17 +543,27 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     return answer.withDpop({ algs: dpop.algs, bearer: dpop.mode === 'allowed', used: scheme });
   }
 
-  /** The request's credential; a malformed request is refused. */
-  function credentialOf(request: TokenRequest, required: boolean): Credential | null {
+  /** A refusal thrown on the way as a value (published, with the challenge); anything else is rethrown. */
+  function refusal(error: unknown, scheme?: Credential['scheme']): ZitauthError {
+    const answer = refused(error, scheme);
+    if (answer instanceof ZitauthError) return answer;
+    throw answer;
+  }
+
+  /** The request's credential, null without one when none is required, else its refusal. */
+  function credentialOf(
+    request: TokenRequest,
+    required: boolean,
+  ): Credential | null | ZitauthError {
     let credential: Credential | undefined;
     try {
       credential = extractCredential(request, extractOptions);
     } catch (error) {
-      throw refused(error);
+      return refusal(error);
     }
     if (credential !== undefined) return credential;
     if (!required) return null;
-    throw refused(new UnauthorizedError(challenge));
+    return refusal(new UnauthorizedError(challenge));
   }
 
   /** The proof of a `DPoP` request (checked before the token: a bad one costs no IdP call). */
@@ -575,7 +587,8 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
       const proof = proofOf(credential, request, runtime);
       const key = keyOf(credential.token);
       const context =
-        fromMemory(key, proof) ?? accept(await unknownToken(credential.token, key), proof, true);
+        thrown(fromMemory(key, proof)) ??
+        accept(await unknownToken(credential.token, key), proof, true);
       // Spent only once the request is accepted, so a refused request burns no proof.
       if (proof !== undefined) spend(await runtime.remember(proof));
       return context;
@@ -588,7 +601,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     request: TokenRequest,
     { required = true }: { required?: boolean } = {},
   ): Promise<AuthContext | null> {
-    const credential = credentialOf(request, required);
+    const credential = thrown(credentialOf(request, required));
     if (credential === null) return null;
     if (dpop === undefined) return verify(credential.token);
     return verifyWithProof(credential, request, dpop);
@@ -602,7 +615,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     credential: Credential,
     request: TokenRequest,
     runtime: DpopRuntime,
-  ): AuthContext | undefined {
+  ): AuthContext | ZitauthError | undefined {
     const key = keyOf(credential.token);
     if (credential.scheme === 'Bearer') {
       proofOf(credential, request, runtime);
@@ -612,28 +625,46 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     if (front.get(key) === undefined && refusals.get(key) === undefined) return undefined;
     const proof = proofOf(credential, request, runtime)!;
     const context = fromMemory(key, proof, false);
-    if (context !== undefined) spend(runtime.remember(proof) as boolean);
+    if (context !== undefined && !(context instanceof ZitauthError)) {
+      spend(runtime.remember(proof) as boolean);
+    }
     return context;
+  }
+
+  /**
+   * The answer memory alone can give, with refusals returned (see answer.ts): the caller,
+   * null, a refusal, or undefined when the answer needs I/O. No token and a token memory
+   * already refused are answered without a throw; other refusals are caught once.
+   */
+  function answerSync(
+    request: TokenRequest,
+    required: boolean,
+  ): AuthContext | null | ZitauthError | undefined {
+    const credential = credentialOf(request, required);
+    if (credential === null || credential instanceof ZitauthError) return credential;
+    try {
+      let known: AuthContext | ZitauthError | undefined;
+      if (dpop === undefined) {
+        const key = keyOf(credential.token);
+        known = fromMemory(key, undefined, false) ?? loadSync(credential.token, key);
+      } else {
+        known = fromMemoryWithProof(credential, request, dpop);
+      }
+      return known instanceof ZitauthError ? refusal(known, credential.scheme) : known;
+    } catch (error) {
+      return refusal(error, credential.scheme);
+    }
   }
 
   function authenticateSync(
     request: TokenRequest,
     { required = true }: { required?: boolean } = {},
   ): AuthContext | null | undefined {
-    const credential = credentialOf(request, required);
-    if (credential === null) return null;
-    try {
-      if (dpop === undefined) {
-        const key = keyOf(credential.token);
-        return fromMemory(key, undefined, false) ?? loadSync(credential.token, key);
-      }
-      return fromMemoryWithProof(credential, request, dpop);
-    } catch (error) {
-      throw refused(error, credential.scheme);
-    }
+    return thrown(answerSync(request, required));
   }
 
-  return {
+  const verifier: ZitauthVerifier & Answering = {
+    [ANSWER_SYNC]: answerSync,
     issuer: config.issuer,
     realm: config.realm,
     protectedResource,
@@ -648,4 +679,5 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
       http.transport?.close();
     },
   };
+  return verifier;
 }

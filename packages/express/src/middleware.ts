@@ -7,11 +7,12 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
-  authenticateRequest,
+  answerRequest,
   challengeOptions,
   nodeTokenRequest,
   resolveAuthOptions,
   UnauthorizedError,
+  ZitauthError,
   type AuthContext,
   type AuthOptions,
   type ChallengeOptions,
@@ -61,11 +62,16 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
       req.url.includes('access_token') ? req.query : undefined,
       req.body,
     );
-    let caller: AuthContext | null | Promise<AuthContext | null>;
+    let caller: ReturnType<typeof answerRequest>;
     try {
-      caller = authenticateRequest(verifier, request, required);
+      caller = answerRequest(verifier, request, required);
     } catch (error) {
       next(error);
+      return;
+    }
+    // A refusal known at once comes back as a value (see answerRequest), not a throw.
+    if (caller instanceof ZitauthError) {
+      next(caller);
       return;
     }
     // A cached token is answered at once: no promise between the request and the route.

@@ -7,7 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import {
-  authenticateRequest,
+  answerRequest,
   checkGuard,
   issuerGuard,
   nodeTokenRequest,
@@ -23,6 +23,7 @@ import {
   type Verifier,
   MisuseError,
   reportOperatorFault,
+  ZitauthError,
 } from '@zitauth/core';
 import { createFaultReporter, type FaultReporter } from './operator-log.js';
 
@@ -36,7 +37,8 @@ export interface ZitauthHook {
 }
 
 /** What a hook does: nothing left to wait for (`undefined`), or a promise; throws on refusal. */
-type HookStep = (request: FastifyRequest, reply: FastifyReply) => Promise<void> | void;
+/** A hook's work: done, a promise of it, or an error to refuse with (returned, not thrown). */
+type HookStep = (request: FastifyRequest, reply: FastifyReply) => Promise<void> | Error | void;
 
 /**
  * A {@link ZitauthHook} running `step`. With `done`, a step that finishes at once (a cached
@@ -49,12 +51,15 @@ function hybrid(step: HookStep): ZitauthHook {
     reply: FastifyReply,
     done?: HookHandlerDoneFunction,
   ): Promise<void> | void {
-    let pending: Promise<void> | void;
+    let pending: Promise<void> | Error | void;
     try {
       pending = step(request, reply);
     } catch (error) {
       if (done === undefined) return Promise.reject(error);
       return done(error as Error);
+    }
+    if (pending instanceof Error) {
+      return done === undefined ? Promise.reject(pending) : done(pending);
     }
     if (done === undefined) return pending instanceof Promise ? pending : Promise.resolve();
     if (!(pending instanceof Promise)) return done();
@@ -89,13 +94,18 @@ export function authenticateHook(
     if (caller === null) anonymous.add(request);
   };
   return hybrid((request) => {
-    let caller: AuthContext | null | Promise<AuthContext | null>;
+    let caller: ReturnType<typeof answerRequest>;
     try {
       const tokenRequest = nodeTokenRequest(request.raw, request.query, request.body);
-      caller = authenticateRequest(verifier, tokenRequest, required);
+      caller = answerRequest(verifier, tokenRequest, required);
     } catch (error) {
       reportFault(request, error);
       throw error;
+    }
+    // A refusal known at once comes back as a value (see answerRequest), not a throw.
+    if (caller instanceof ZitauthError) {
+      reportFault(request, caller);
+      return caller;
     }
     // A cached token is answered at once: nothing to wait for.
     if (!(caller instanceof Promise)) return settle(request, caller);

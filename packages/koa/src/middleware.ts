@@ -6,11 +6,12 @@
  */
 import type { Middleware } from 'koa';
 import {
-  authenticateRequest,
+  answerRequest,
   challengeOptions,
   nodeTokenRequest,
   resolveAuthOptions,
   UnauthorizedError,
+  ZitauthError,
   type AuthContext,
   type AuthOptions,
   type ChallengeOptions,
@@ -50,20 +51,38 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
   const { verifier, required } = resolveAuthOptions(options);
   const reportFault = createFaultReporter();
   const challenge = challengeOptions(verifier);
-  const middleware: Middleware<AuthState> = async (ctx, next) => {
+  // Not an async function: a refusal known at once is handed on as a rejected promise,
+  // with no throw on the way (see answerRequest), and a cached caller goes straight on.
+  const middleware: Middleware<AuthState> = (ctx, next) => {
     (ctx as WithChallenge)[CHALLENGE] = challenge;
     const query = ctx.querystring.includes('access_token') ? ctx.query : undefined;
     const request = nodeTokenRequest(ctx.req, query, (ctx.request as { body?: unknown }).body);
     request.path = ctx.originalUrl; // mounting (koa-mount) rewrites ctx.req.url
+    let caller: ReturnType<typeof answerRequest>;
     try {
-      const caller = authenticateRequest(verifier, request, required);
-      // A cached token is answered at once: no await before the next middleware.
-      ctx.state.auth = caller instanceof Promise ? await caller : caller;
+      caller = answerRequest(verifier, request, required);
     } catch (error) {
       reportFault(ctx, error);
-      throw error;
+      return Promise.reject(error);
     }
-    await next();
+    if (caller instanceof ZitauthError) {
+      reportFault(ctx, caller);
+      return Promise.reject(caller);
+    }
+    if (!(caller instanceof Promise)) {
+      ctx.state.auth = caller;
+      return next();
+    }
+    return caller.then(
+      (verified) => {
+        ctx.state.auth = verified;
+        return next();
+      },
+      (error: unknown) => {
+        reportFault(ctx, error);
+        throw error;
+      },
+    );
   };
   return Object.assign(middleware, { verifier });
 }
