@@ -7,7 +7,8 @@
 // two, seconds apart. Medians over rounds are printed with min–max.
 //   npm run bench                 full run (about 12 minutes)
 //   npm run bench -- --quick      a one-minute look (fewer cells, rounds and seconds)
-//   options: --frameworks express,koa  --rounds N  --slice SECONDS  --connections N
+//   options: --frameworks express,koa  --cells a,c,refuse  --rounds N  --slice SECONDS
+//   --connections N
 //   --baseline DIR   also run the zitauth cells against another checkout (built, with its
 //                    own node_modules), in the same rounds: before and after from one run
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -36,6 +37,7 @@ const option = (name, fallback) => {
 };
 const quick = args.includes('--quick');
 const frameworks = option('frameworks', 'express,fastify,koa').split(',');
+const onlyCells = option('cells', undefined)?.split(',');
 const rounds = Number(option('rounds', quick ? 2 : 5));
 const sliceS = Number(option('slice', quick ? 1 : 2));
 const connections = Number(option('connections', 32));
@@ -182,6 +184,22 @@ async function slice(server, cell, files, seconds = sliceS) {
   return measured;
 }
 
+/** Sends each token once, a few at a time, expecting 200. */
+async function sendEach(port, list) {
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const token = list[next++];
+      const response = await fetch(`http://127.0.0.1:${port}/hello`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`warm-up answered ${response.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
 /** One request per cell before measuring: the expected status and challenge. */
 async function checkCell(port, cell, sets) {
   const token = cell.tokens === undefined ? undefined : sets[cell.tokens][0];
@@ -250,8 +268,10 @@ async function runRound(servers, cells, files) {
       cpuRatio: mean(before, after, 'cpuUs') / measured[i].cpuUs,
     };
   });
-  // The bare row: its slices that carried a token (what most cells send).
-  const bares = measured.filter((_, i) => plan[i].bare && plan[i].tokens !== undefined);
+  // The bare row: its slices that carried a token (what most cells send), or all of them
+  // when only no-token cells run.
+  const carried = measured.filter((_, i) => plan[i].bare && plan[i].tokens !== undefined);
+  const bares = carried.length > 0 ? carried : measured.filter((_, i) => plan[i].bare);
   const average = (field) => bares.reduce((sum, m) => sum + m[field], 0) / bares.length;
   results.bare = {
     ...bares[0],
@@ -337,6 +357,7 @@ async function benchFramework(framework, idp, tokens, cells) {
   const kinds = ['bare', ...new Set(cells.map((cell) => cell.server))];
   const perRound = [];
   let introspectCalls = 0;
+  let measuredCalls = 0;
   let latency;
   for (let r = 0; r < rounds; r += 1) {
     const servers = await startServers(framework, kinds, env);
@@ -345,13 +366,23 @@ async function benchFramework(framework, idp, tokens, cells) {
         for (const cell of cells) await checkCell(servers[cell.server].port, cell, tokens.sets);
       }
       const introspectBefore = idp.calls('introspect');
-      // Warm-up: JIT, key imports, and the caches the cells are about (rotating, opaque).
+      // Warm-up: every token of the cells that accept several (rotating, opaque) sent once,
+      // so their caches are warm before any slice (a slice alone may not reach every
+      // opaque token's introspection); then JIT and key imports.
+      for (const cell of cells) {
+        if (cell.expect === 200 && cell.tokens !== undefined) {
+          await sendEach(servers[cell.server].port, tokens.sets[cell.tokens]);
+        }
+      }
       await slice(servers.bare, { label: 'bare', expect: 200, tokens: 'same' }, tokens.files, 1);
       for (const cell of cells) await slice(servers[cell.server], cell, tokens.files, 1);
+      const measuredBefore = idp.calls('introspect');
       perRound.push(await runRound(servers, cells, tokens.files));
       introspectCalls += idp.calls('introspect') - introspectBefore;
+      measuredCalls += idp.calls('introspect') - measuredBefore;
       process.stderr.write(`  ${framework}: round ${r + 1}/${rounds}\n`);
-      if (r === rounds - 1) {
+      // P7's open-loop runs need the (a) cell's server.
+      if (r === rounds - 1 && cells.some((cell) => cell.id === 'a')) {
         const bareRps = median(perRound.map((round) => round.bare.rps));
         latency = latencyAtHalfLoad(servers, bareRps, tokens.sets.same[0]);
       }
@@ -360,7 +391,13 @@ async function benchFramework(framework, idp, tokens, cells) {
     }
   }
   // Per server process: each round's process saw the 1,000 opaque tokens anew.
-  return { framework, perRound, introspectCalls: introspectCalls / rounds, latency };
+  return {
+    framework,
+    perRound,
+    introspectCalls: introspectCalls / rounds,
+    measuredCalls: measuredCalls / rounds,
+    latency,
+  };
 }
 
 /** The baseline checkout's commit, for the header. */
@@ -377,7 +414,12 @@ const idp = await startTestIdp();
 try {
   const api = idp.createApiApp({ auth: 'basic' });
   const tokens = { ...(await prepareTokens(idp, dir)), api };
-  const cells = withBaseline(quick ? CELLS.filter((cell) => QUICK_CELLS.includes(cell.id)) : CELLS);
+  const chosen = onlyCells ?? (quick ? QUICK_CELLS : undefined);
+  const unknown = onlyCells?.filter((id) => !CELLS.some((cell) => cell.id === id)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown cells: ${unknown.join(', ')}`);
+  const cells = withBaseline(
+    chosen === undefined ? CELLS : CELLS.filter((cell) => chosen.includes(cell.id)),
+  );
   const header =
     `${rounds} rounds × ${sliceS} s slices, ${connections} connections, wrk on CPU ${LOAD_CPU}, ` +
     `servers on CPU ${SERVER_CPU}, Node ${process.version}` +
