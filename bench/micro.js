@@ -4,7 +4,8 @@
 // signature check done directly with node:crypto (the floor), and jose's compactVerify
 // (the reference the fast path is tested against). The DPoP rows give a cached bound token
 // a fresh proof per call (proofs are signed before timing: only the server's side counts),
-// reported as a ratio to a cached bearer token.
+// reported as a ratio to a cached bearer token. The "adapters" rows take the adapters' own
+// path (answerRequest): no promise, and a refusal returned instead of thrown.
 //   npm run bench:micro [-- --quick] [-- --filter <text>]
 import {
   createHash,
@@ -16,7 +17,7 @@ import {
 } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { compactVerify, importJWK } from 'jose';
-import { createVerifier } from '@zitauth/core';
+import { answerRequest, createVerifier } from '@zitauth/core';
 import { startTestIdp } from '@zitauth/testing';
 import { publicJwks, rotatingBadSignatures } from './tokens.js';
 
@@ -164,6 +165,16 @@ await row('authenticate: cache hit (RS256)', () =>
 await row('authenticate: no token → 401', () => refused(cached.authenticate({})));
 const forged = `${token.slice(0, -6)}AAAAAA`;
 await row('verify: bad signature (cached refusal)', () => refused(cached.verify(forged)));
+// The adapters' path: answered without a promise, a refusal returned rather than thrown.
+const answered = (request) => {
+  const answer = answerRequest(cached, request, true);
+  if (answer instanceof Promise) throw new Error('expected an answer from memory');
+};
+await row('adapters: cache hit (RS256)', () => answered({ authorization: `Bearer ${token}` }));
+await row('adapters: no token → 401', () => answered({}));
+await row('adapters: the same bad signature again', () =>
+  answered({ authorization: `Bearer ${forged}` }),
+);
 const bad = await rotatingBadSignatures(idp, 1000);
 await row('verify: 1,000 rotating bad signatures', (i) =>
   refused(cached.verify(bad[i % bad.length])),
