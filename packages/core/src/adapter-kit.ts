@@ -169,6 +169,23 @@ function field(source: unknown, name: string): unknown {
     : undefined;
 }
 
+/** `key` is `name` (lower-case letters) in any case; `key` has `name`'s length. */
+function isHeaderName(key: string, name: string): boolean {
+  for (let i = 0; i < name.length; i += 1) {
+    // Setting bit 0x20 lower-cases an ASCII letter and can turn no other character into one.
+    if ((key.charCodeAt(i) | 0x20) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** A header's values so far with one more: the first as a string, more as an array. */
+function collect(values: string | string[] | undefined, value: string): string | string[] {
+  if (values === undefined) return value;
+  if (typeof values === 'string') return [values, value];
+  values.push(value);
+  return values;
+}
+
 /**
  * Every value of a header of a Node request, from `rawHeaders`: `req.headers` keeps only
  * the first `Authorization`, which would hide a second credential, and Fastify's
@@ -213,16 +230,17 @@ export function nodeTokenRequest(
   query?: unknown,
   body?: unknown,
 ): TokenRequest {
-  // `Authorization` and `DPoP` in one pass over the raw headers (see headerValues).
-  let authorization: string[] | undefined;
-  let dpop: string[] | undefined;
+  // `Authorization` and `DPoP` in one pass over the raw headers (see headerValues); a
+  // single value is kept as a string, and names are compared without lower-cased copies.
+  let authorization: string | string[] | undefined;
+  let dpop: string | string[] | undefined;
   const raw = message.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const key = raw[i]!;
-    if (key.length === 13 && key.toLowerCase() === 'authorization') {
-      (authorization ??= []).push(raw[i + 1]!);
-    } else if (key.length === 4 && key.toLowerCase() === 'dpop') {
-      (dpop ??= []).push(raw[i + 1]!);
+    if (key.length === 13 && isHeaderName(key, 'authorization')) {
+      authorization = collect(authorization, raw[i + 1]!);
+    } else if (key.length === 4 && isHeaderName(key, 'dpop')) {
+      dpop = collect(dpop, raw[i + 1]!);
     }
   }
   const request: TokenRequest = {

@@ -9,6 +9,7 @@ import {
   challengeOptions,
   checkGuard,
   headerValues,
+  nodeTokenRequest,
 } from '../src/adapter-kit.js';
 import type { AuthContext, Verifier } from '../src/types.js';
 
@@ -35,6 +36,40 @@ describe('headerValues', () => {
 
   it('answers undefined for a header that was not sent', () => {
     expect(headerValues(message(['Host', 'x', 'Author', 'y']), 'authorization')).toBeUndefined();
+  });
+});
+
+describe('nodeTokenRequest', () => {
+  const message = (rawHeaders: string[]) =>
+    ({
+      rawHeaders,
+      headers: {},
+      method: 'GET',
+      url: '/x',
+      socket: {},
+    }) as unknown as IncomingMessage;
+
+  it('reads Authorization and DPoP in any case, one value as a string', () => {
+    const request = nodeTokenRequest(
+      message(['AUTHORIZATION', 'Bearer a', 'dPoP', 'proof', 'Authorisation', 'Bearer b']),
+    );
+    expect(request.authorization).toBe('Bearer a');
+    expect(request.dpop).toBe('proof');
+  });
+
+  it('keeps every value of a repeated header, in order', () => {
+    const request = nodeTokenRequest(
+      message(['Authorization', 'Bearer a', 'authorization', 'Bearer b', 'Authorization', 'c']),
+    );
+    expect(request.authorization).toEqual(['Bearer a', 'Bearer b', 'c']);
+    expect(request.dpop).toBeUndefined();
+  });
+
+  it('takes no header whose name only looks alike', () => {
+    // Same lengths; one letter off, and a control character where a letter would be.
+    const request = nodeTokenRequest(message(['Authorizatioo', 'Bearer a', 'dpo\u0010', 'p']));
+    expect(request.authorization).toBeUndefined();
+    expect(request.dpop).toBeUndefined();
   });
 });
 
