@@ -25,6 +25,15 @@ export interface Answering {
   [ANSWER_SYNC]?: AnswerSync;
 }
 
+/**
+ * A caught error as the refusal to return; anything that is not a `ZitauthError` (a bug,
+ * not a refusal) is thrown on.
+ */
+export function asRefusal(error: unknown): ZitauthError {
+  if (error instanceof ZitauthError) return error;
+  throw error;
+}
+
 /** A returned refusal thrown: for the paths whose contract is to throw (or to reject). */
 export function thrown<T>(answer: T): Exclude<T, ZitauthError> {
   if (answer instanceof ZitauthError) throw answer;

@@ -17,15 +17,19 @@ const BEARER_SCHEME = /^Bearer(?=\s|$)/i;
 /** `DPoP` (RFC 9449 §7.1), the same way; recognised only when DPoP is on. */
 const DPOP_SCHEME = /^DPoP(?=\s|$)/i;
 
-/** Where the credential starts: after `scheme` (of `length` characters) and its spaces; -1 without that scheme. */
+/** RFC 6750 §2.1 `b64token`, the only token syntax any transport may carry. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Where the credential starts: after `scheme` (of `length` characters) and the spaces
+ * that follow it; -1 when `value` does not start with that scheme.
+ */
 function afterScheme(value: string, scheme: RegExp, length: number): number {
   if (!scheme.test(value)) return -1;
   let start = length;
   while (value.charCodeAt(start) === 0x20) start += 1;
   return start;
 }
-/** RFC 6750 §2.1 `b64token`, the only token syntax any transport may carry. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** Options of {@link extractToken}. */
 export interface ExtractOptions {

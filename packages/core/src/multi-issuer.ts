@@ -19,7 +19,7 @@ import {
   ZitauthError,
   type ChallengeOptions,
 } from './errors.js';
-import { ANSWER_SYNC, thrown, type Answering } from './answer.js';
+import { ANSWER_SYNC, asRefusal, thrown, type Answering } from './answer.js';
 import { extractToken, type ExtractOptions } from './extract.js';
 import { publishRefused } from './observability/decisions.js';
 import { checkOptionKeys, optionKeys } from './option-keys.js';
@@ -311,9 +311,7 @@ export function createMultiIssuerVerifier(options: MultiIssuerOptions): MultiIss
       // Every owner is a verifier built here (buildVerifiers), so it answers this way.
       owner = (token === undefined ? first : ownerOf(token, request)) as Answering;
     } catch (error) {
-      const answer = refused(error);
-      if (answer instanceof ZitauthError) return answer;
-      throw answer;
+      return asRefusal(refused(error));
     }
     return owner[ANSWER_SYNC]!(request, required);
   }

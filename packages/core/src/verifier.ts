@@ -14,7 +14,7 @@ import {
   type CacheFill,
   type CacheStore,
 } from './cache.js';
-import { ANSWER_SYNC, thrown, type Answering } from './answer.js';
+import { ANSWER_SYNC, asRefusal, thrown, type Answering } from './answer.js';
 import { createRefusalCache } from './refusal-cache.js';
 import { checkClaims, checkLifetime, type ClaimPolicy } from './claim-checks.js';
 import {
@@ -545,9 +545,7 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
 
   /** A refusal thrown on the way as a value (published, with the challenge); anything else is rethrown. */
   function refusal(error: unknown, scheme?: Credential['scheme']): ZitauthError {
-    const answer = refused(error, scheme);
-    if (answer instanceof ZitauthError) return answer;
-    throw answer;
+    return asRefusal(refused(error, scheme));
   }
 
   /** The request's credential, null without one when none is required, else its refusal. */

@@ -36,7 +36,6 @@ export interface ZitauthHook {
   (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
 }
 
-/** What a hook does: nothing left to wait for (`undefined`), or a promise; throws on refusal. */
 /** A hook's work: done, a promise of it, or an error to refuse with (returned, not thrown). */
 type HookStep = (request: FastifyRequest, reply: FastifyReply) => Promise<void> | Error | void;
 
