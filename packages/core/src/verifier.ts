@@ -342,9 +342,15 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   };
   const { check, checkSync, ready } = createCheck(config, http, policy);
   // Role maps, audiences and scope lists are shared between the contexts of many cached
-  // tokens; with caching off no context is kept, so sharing would only cost time.
+  // tokens; with caching off no context is kept, so sharing claim values would only cost
+  // time. Role maps are shared either way: looking one up costs less than building and
+  // freezing a new one for every token.
   const intern = config.cache.enabled ? createInterner() : noInterning;
-  const roles: RolesSource = createRolesSource(options.roles, config.projectId, intern);
+  const roles: RolesSource = createRolesSource(
+    options.roles,
+    config.projectId,
+    config.cache.enabled ? intern : createInterner(),
+  );
   // A configured (shared) store keeps results under prefixed keys and is read through
   // promises. Without one, an in-process store keeps entries and is read synchronously,
   // so a cached token is answered without a promise.

@@ -563,6 +563,17 @@ describe('caching', () => {
     expect(other.roles).toEqual({ viewer: { [idp.defaultOrg.id]: idp.defaultOrg.primaryDomain } });
   });
 
+  it('shares frozen role maps with caching off too, and nothing else', async () => {
+    const v = verifier({ cache: { enabled: false } });
+    const first = await v.verify(await idp.mintAccessToken({ subject: 'a', roles: ['editor'] }));
+    const second = await v.verify(await idp.mintAccessToken({ subject: 'b', roles: ['editor'] }));
+    expect(first.roles).toBe(second.roles);
+    expect(Object.isFrozen(first.roles['editor'])).toBe(true);
+    // Claim values are only shared for contexts a cache keeps.
+    expect(first.claims['aud']).not.toBe(second.claims['aud']);
+    expect(first.claims['aud']).toEqual(second.claims['aud']);
+  });
+
   it('aborts IdP calls in flight on close', async () => {
     idp.faults.set('discovery', { latencyMs: 5_000 });
     const v = verifier();
