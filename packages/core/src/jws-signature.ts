@@ -152,15 +152,18 @@ function requireAscii(segment: string): void {
  * already have passed the pre-checks (JSON object, allowed `alg`, no `b64`). The steps
  * run in jose's order, so the same fault is reported the same way. Rejects with
  * `InvalidTokenError` (malformed, bad signature) or the key source's own error.
+ * `canonical` says the caller has already found every segment in canonical base64url
+ * (`compactSegments` in jwt-shape.ts), so the segments are decoded without looking again.
  */
 export async function verifyCompact(
   token: string,
   header: Record<string, unknown>,
   keyOf: KeyObjectSource,
   allowed: ReadonlySet<string>,
+  canonical = false,
 ): Promise<Uint8Array> {
   const alg = checkProtectedHeader(header, allowed);
-  return verifyCompactWith(token, alg, await keyOf(header));
+  return verifyCompactWith(token, alg, await keyOf(header), canonical);
 }
 
 /**
@@ -172,10 +175,11 @@ export function verifyCompactSync(
   header: Record<string, unknown>,
   peek: (header: Record<string, unknown>) => KeyObject | undefined,
   allowed: ReadonlySet<string>,
+  canonical = false,
 ): Uint8Array | undefined {
   const alg = checkProtectedHeader(header, allowed);
   const key = peek(header);
-  return key === undefined ? undefined : verifyCompactWith(token, alg, key);
+  return key === undefined ? undefined : verifyCompactWith(token, alg, key, canonical);
 }
 
 /** The header rules jose applies before it looks for a key; the algorithm to check with. */
@@ -192,15 +196,23 @@ function checkProtectedHeader(
   return header['alg'];
 }
 
-function verifyCompactWith(token: string, alg: string, key: KeyObject): Uint8Array {
+function verifyCompactWith(
+  token: string,
+  alg: string,
+  key: KeyObject,
+  checked: boolean,
+): Uint8Array {
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
   const payload = token.slice(first + 1, last);
   // One look at the payload decides both its ASCII check and how it decodes (the usual,
-  // canonical form passes both at once).
-  const canonical = isCanonicalForm(payload);
+  // canonical form passes both at once); none when the caller has looked already.
+  const canonical = checked || isCanonicalForm(payload);
   if (!canonical) requireAscii(payload);
-  const signature = decodeSegment(token.slice(last + 1));
+  const encodedSignature = token.slice(last + 1);
+  const signature = checked
+    ? Buffer.from(encodedSignature, 'base64url')
+    : decodeSegment(encodedSignature);
   // The header passed the pre-checks and the payload is ASCII, so latin1 is exact here.
   const input = Buffer.from(token.slice(0, last), 'latin1');
   if (!verifySignature(alg, key, input, signature)) {

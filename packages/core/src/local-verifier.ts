@@ -166,7 +166,8 @@ function signatureCheck(
   which: LocalVerifierOptions['signatures'] = 'node:crypto',
 ): SignatureCheck {
   if (which === 'node:crypto') {
-    return (token, header) => verifyCompact(token, header, keySet.getKeyObject, allowed);
+    // preflight has found every segment canonical (compactSegments).
+    return (token, header) => verifyCompact(token, header, keySet.getKeyObject, allowed, true);
   }
   // jose gets the allowlist too, so the check holds even if the pre-check is bypassed.
   const verifyOptions = { algorithms: [...allowed] };
@@ -210,7 +211,7 @@ export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify 
       const header = preflight(token, allowed, options.strictJwtProfile);
       let payload: Record<string, unknown>;
       try {
-        const bytes = verifyCompactSync(token, header, keyOf, allowed);
+        const bytes = verifyCompactSync(token, header, keyOf, allowed, true);
         if (bytes === undefined) return undefined;
         payload = parseJsonObject(bytes);
       } catch (error) {
