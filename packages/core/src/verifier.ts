@@ -199,13 +199,17 @@ function createCheck(
   const checkSync: CheckSync = (token) => {
     if (verifyJwtSync === undefined || !isCompactJws(token)) return undefined;
     const claims = verifyJwtSync(token);
-    return claims === undefined ? undefined : { active: true, kind: 'jwt', claims };
+    if (claims === undefined || claims instanceof ZitauthError) return claims;
+    return { active: true, kind: 'jwt', claims };
   };
   return { check, checkSync, ready };
 }
 
-/** {@link Check} when it needs no I/O: the result, a throw, or undefined (use `check`). */
-type CheckSync = (token: string) => CachedResult | undefined;
+/**
+ * {@link Check} when it needs no I/O: the result, the token's refusal (returned), or
+ * undefined (use `check`).
+ */
+type CheckSync = (token: string) => CachedResult | ZitauthError | undefined;
 
 /**
  * Cache key prefix: a hash of everything that decides whether a token is accepted. With a
@@ -417,24 +421,35 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
    * JWT whose key is in memory, and the in-process store): its caller, a throw, or
    * undefined to go the asynchronous way. Remembered as `load` and `lookUp` would.
    */
-  function loadSync(token: string, key: string | undefined): AuthContext | undefined {
+  function loadSync(
+    token: string,
+    key: string | undefined,
+  ): AuthContext | ZitauthError | undefined {
     if (key !== undefined && front === undefined) return undefined;
     checkTokenSyntax(token, extractOptions);
-    let result: CachedResult | undefined;
+    let result: CachedResult | ZitauthError | undefined;
     try {
       result = checkSync(token);
     } catch (error) {
-      if (key !== undefined) {
-        publishCacheLookUp(config.issuer, false);
-        refusals.remember(key, error);
-      }
+      rememberRefusal(key, error);
       throw error;
+    }
+    if (result instanceof ZitauthError) {
+      rememberRefusal(key, result);
+      return result;
     }
     // Undefined: `authenticate` takes over, and publishes the miss itself.
     if (result === undefined) return undefined;
     if (key === undefined) return accept(toEntry(result), undefined, true);
     publishCacheLookUp(config.issuer, false);
     return accept(keep(key, settle(key, result)), undefined, true);
+  }
+
+  /** A missed look-up that ended in a refusal, kept if it is a lasting one. */
+  function rememberRefusal(key: string | undefined, error: unknown): void {
+    if (key === undefined) return;
+    publishCacheLookUp(config.issuer, false);
+    refusals.remember(key, error);
   }
 
   /** The entry of a token not in the in-process store; `key` undefined: caching is off. */

@@ -110,6 +110,36 @@ describe.each(verifiers())('answerRequest with %s', (_name, build) => {
     verifier.close();
   });
 
+  it('returns a first-seen forged token’s refusal at once when the keys are in memory', async () => {
+    const verifier = build();
+    await verifier.authenticate(bearer(token));
+    const dot = token.lastIndexOf('.');
+    const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+    signature[7]! ^= 1;
+    const fresh = `${token.slice(0, dot + 1)}${signature.toString('base64url')}`;
+    const events: string[] = [];
+    const channels = ['zitauth:refused', 'zitauth:cache:hit', 'zitauth:cache:miss'];
+    const listeners = channels.map((name) => {
+      const listener = () => events.push(name);
+      subscribe(name, listener);
+      return [name, listener] as const;
+    });
+    try {
+      const answer = answerRequest(verifier, bearer(fresh), true);
+      expect(answer).toBeInstanceOf(InvalidTokenError);
+      expect(answer).toMatchObject({ status: 401, code: 'ERR_ZITAUTH_SIGNATURE_INVALID' });
+      expect(events).toEqual(['zitauth:cache:miss', 'zitauth:refused']);
+      events.length = 0;
+      // The second time memory answers, with the same refusal and the same events.
+      expect(answerRequest(verifier, bearer(fresh), true)).toEqual(answer);
+      expect(events).toEqual(['zitauth:cache:miss', 'zitauth:refused']);
+      expect(answer).toEqual(thrownOrReturned(verifier, bearer(fresh)));
+    } finally {
+      for (const [name, listener] of listeners) unsubscribe(name, listener);
+    }
+    verifier.close();
+  });
+
   it('answers a token memory knows with its caller, and a token it must fetch keys for with a promise', async () => {
     const verifier = build();
     const first = answerRequest(verifier, bearer(token), true);
