@@ -8,7 +8,7 @@
 //   npm run bench                 full run (about 12 minutes)
 //   npm run bench -- --quick      a one-minute look (fewer cells, rounds and seconds)
 //   options: --frameworks express,koa  --cells a,c,refuse  --rounds N  --slice SECONDS
-//   --connections N
+//   --connections N  --lead-in SECONDS (0: none)
 //   --baseline DIR   also run the zitauth cells against another checkout (built, with its
 //                    own node_modules), in the same rounds: before and after from one run
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -41,6 +41,17 @@ const onlyCells = option('cells', undefined)?.split(',');
 const rounds = Number(option('rounds', quick ? 2 : 5));
 const sliceS = Number(option('slice', quick ? 1 : 2));
 const connections = Number(option('connections', 32));
+/**
+ * Every measured slice follows an unmeasured one of the same requests on the same server.
+ * A server that sat idle while the others were measured pays for waking up in its next
+ * seconds of load: on the 2-core VMs this bench runs on, its processes fault pages back in
+ * (1–2 minor faults per Express request, twice bare's rate in a server measured once a
+ * round) and regrow their heaps. Without a lead-in, bare (measured every other slice) was
+ * the only warm server, and a cell's ratio depended on how long its server had been idle:
+ * the opaque cell, the framework's own refusal and the floor lost a third of their
+ * throughput in the full run and none when run on their own.
+ */
+const leadInS = Number(option('lead-in', 1));
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '0';
 const LOAD_CPU = process.env.BENCH_LOAD_CPU ?? '1';
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
@@ -248,11 +259,11 @@ async function runRound(servers, cells, files) {
   const plan = roundPlan(cells);
   const measured = [];
   for (const step of plan) {
-    measured.push(
-      step.bare
-        ? await slice(servers.bare, { label: 'bare', expect: 200, tokens: step.tokens }, files)
-        : await slice(servers[step.server], step, files),
-    );
+    const [server, cell] = step.bare
+      ? [servers.bare, { label: 'bare', expect: 200, tokens: step.tokens }]
+      : [servers[step.server], step];
+    if (leadInS > 0) await slice(server, cell, files, leadInS);
+    measured.push(await slice(server, cell, files));
   }
   const mean = (a, b, field) => (measured[a][field] + measured[b][field]) / 2;
   const results = {};
@@ -421,7 +432,8 @@ try {
     chosen === undefined ? CELLS : CELLS.filter((cell) => chosen.includes(cell.id)),
   );
   const header =
-    `${rounds} rounds × ${sliceS} s slices, ${connections} connections, wrk on CPU ${LOAD_CPU}, ` +
+    `${rounds} rounds × ${sliceS} s slices (each after a ${leadInS} s lead-in), ` +
+    `${connections} connections, wrk on CPU ${LOAD_CPU}, ` +
     `servers on CPU ${SERVER_CPU}, Node ${process.version}` +
     (baselineDir === undefined ? '' : `; baseline: ${baselineCommit()}`);
   console.log(header);
