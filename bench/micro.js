@@ -179,6 +179,9 @@ const bad = await rotatingBadSignatures(idp, 1000);
 await row('verify: 1,000 rotating bad signatures', (i) =>
   refused(cached.verify(bad[i % bad.length])),
 );
+await row('adapters: 1,000 rotating bad signatures', (i) =>
+  answered({ authorization: `Bearer ${bad[i % bad.length]}` }),
+);
 
 // DPoP: the token is cached, each call brings a proof never seen before.
 const bearerUs = rows.find((r) => r.name === 'authenticate: cache hit (RS256)')?.us;
