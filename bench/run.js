@@ -5,8 +5,8 @@
 // may be busy with other work, so every figure is paired: within each round every cell
 // runs between two slices of the bare framework, and its ratio is taken against those
 // two, seconds apart. Medians over rounds are printed with min–max.
-//   npm run bench                 full run (about 12 minutes)
-//   npm run bench -- --quick      a one-minute look (fewer cells, rounds and seconds)
+//   npm run bench                 full run (about 30 minutes, 40 with --baseline)
+//   npm run bench -- --quick      a short look (fewer cells, rounds and seconds)
 //   options: --frameworks express,koa  --cells a,c,refuse  --rounds N  --slice SECONDS
 //   --connections N  --lead-in SECONDS (0: none)
 //   --baseline DIR   also run the zitauth cells against another checkout (built, with its
