@@ -349,12 +349,9 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   // tokens; with caching off no context is kept, so sharing claim values would only cost
   // time. Role maps are shared either way: looking one up costs less than building and
   // freezing a new one for every token.
-  const intern = config.cache.enabled ? createInterner() : noInterning;
-  const roles: RolesSource = createRolesSource(
-    options.roles,
-    config.projectId,
-    config.cache.enabled ? intern : createInterner(),
-  );
+  const interner = createInterner();
+  const intern = config.cache.enabled ? interner : noInterning;
+  const roles: RolesSource = createRolesSource(options.roles, config.projectId, interner);
   // A configured (shared) store keeps results under prefixed keys and is read through
   // promises. Without one, an in-process store keeps entries and is read synchronously,
   // so a cached token is answered without a promise.
@@ -418,8 +415,9 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
 
   /**
    * A token memory does not know, checked without a promise when that needs no I/O (a
-   * JWT whose key is in memory, and the in-process store): its caller, a throw, or
-   * undefined to go the asynchronous way. Remembered as `load` and `lookUp` would.
+   * JWT whose key is in memory, and the in-process store): its caller, its refusal
+   * (returned), or undefined to go the asynchronous way; a malformed token still throws.
+   * Remembered as `load` and `lookUp` would.
    */
   function loadSync(
     token: string,
