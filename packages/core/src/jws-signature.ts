@@ -163,12 +163,16 @@ export async function verifyCompact(
   canonical = false,
 ): Promise<Uint8Array> {
   const alg = checkProtectedHeader(header, allowed);
-  return verifyCompactWith(token, alg, await keyOf(header), canonical);
+  const payload = verifyCompactWith(token, alg, await keyOf(header), canonical);
+  if (payload instanceof InvalidTokenError) throw payload;
+  return payload;
 }
 
 /**
- * {@link verifyCompact} with the key already in hand, synchronously: the payload bytes,
- * or a throw. `peek` gives the key when memory holds it; undefined means "look it up".
+ * {@link verifyCompact} with the key already in hand, synchronously: the payload bytes, a
+ * bad signature's refusal (returned: forged tokens are the common refusal here, and each
+ * throw inside a request costs more than the rest of the refusal), or a throw for a
+ * malformed token. `peek` gives the key when memory holds it; undefined means "look it up".
  */
 export function verifyCompactSync(
   token: string,
@@ -176,7 +180,7 @@ export function verifyCompactSync(
   peek: (header: Record<string, unknown>) => KeyObject | undefined,
   allowed: ReadonlySet<string>,
   canonical = false,
-): Uint8Array | undefined {
+): Uint8Array | InvalidTokenError | undefined {
   const alg = checkProtectedHeader(header, allowed);
   const key = peek(header);
   return key === undefined ? undefined : verifyCompactWith(token, alg, key, canonical);
@@ -201,7 +205,7 @@ function verifyCompactWith(
   alg: string,
   key: KeyObject,
   checked: boolean,
-): Uint8Array {
+): Uint8Array | InvalidTokenError {
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
   const payload = token.slice(first + 1, last);
@@ -216,7 +220,7 @@ function verifyCompactWith(
   // The header passed the pre-checks and the payload is ASCII, so latin1 is exact here.
   const input = Buffer.from(token.slice(0, last), 'latin1');
   if (!verifySignature(alg, key, input, signature)) {
-    fail('ERR_ZITAUTH_SIGNATURE_INVALID');
+    return new InvalidTokenError('ERR_ZITAUTH_SIGNATURE_INVALID');
   }
   return canonical ? Buffer.from(payload, 'base64url') : decodeSegment(payload);
 }

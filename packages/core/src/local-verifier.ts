@@ -215,7 +215,8 @@ export function createLocalVerifier(options: LocalVerifierOptions): LocalVerify 
       try {
         const header = preflight(token, allowed, options.strictJwtProfile);
         const bytes = verifyCompactSync(token, header, keyOf, allowed, true);
-        return bytes === undefined ? undefined : accepted(parseJsonObject(bytes));
+        if (bytes === undefined || bytes instanceof ZitauthError) return bytes;
+        return accepted(parseJsonObject(bytes));
       } catch (error) {
         if (error instanceof ZitauthError) return error;
         throw error;

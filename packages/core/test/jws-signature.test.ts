@@ -3,7 +3,8 @@
  * valid tokens of every algorithm and a corpus of malformed and adversarial tokens, both
  * must decide alike. Twice: the bare signature check against jose's `compactVerify` with
  * the same key (so keys a key set would never serve, such as short RSA keys or keys on
- * another curve, are covered too), and the whole local verifier built once with each.
+ * another curve, are covered too), and the whole local verifier built once with each, on
+ * its asynchronous path and on the synchronous one the adapters take.
  */
 import {
   generateKeyPairSync,
@@ -14,6 +15,7 @@ import {
 import { compactVerify, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeSegment, verifyCompact, verifySignature } from '../src/jws-signature.js';
+import { ZitauthError } from '../src/errors.js';
 import { createKeySet } from '../src/key-set.js';
 import { createLocalVerifier } from '../src/local-verifier.js';
 
@@ -425,7 +427,24 @@ function verifiers() {
       (payload): Outcome => ({ ok: true, sub: payload['sub'] }),
       (error: { code: string }): Outcome => ({ ok: false, code: error.code }),
     );
-  return { fast: outcome(build('node:crypto')), jose: outcome(build('jose')) };
+  const fast = build('node:crypto');
+  /**
+   * The synchronous path the adapters take once keys are in memory: a refusal comes back
+   * as a value there. `undefined` means it needs I/O, which only a key the memory does not
+   * hold may ask for (the key set is fetched again before the token is refused).
+   */
+  const sync = (token: string): Outcome => {
+    let answer: ReturnType<NonNullable<typeof fast.sync>>;
+    try {
+      answer = fast.sync!(token);
+    } catch (error) {
+      return { ok: false, code: (error as { code: string }).code };
+    }
+    if (answer === undefined) return { ok: false, code: 'ERR_ZITAUTH_KEY_NOT_FOUND' };
+    if (answer instanceof ZitauthError) return { ok: false, code: answer.code };
+    return { ok: true, sub: answer['sub'] };
+  };
+  return { fast: outcome(fast), sync, jose: outcome(build('jose')) };
 }
 
 /** Tokens whose form, header or segments are wrong, built from one valid RS256 token. */
@@ -467,16 +486,19 @@ function malformed(): string[] {
 
 describe('createLocalVerifier with node:crypto and with jose', () => {
   it('decide alike, with the same error code, on the whole corpus', async () => {
-    const { fast, jose } = verifiers();
+    const { fast, sync, jose } = verifiers();
     const tokens = [...corpus.map((made) => made.token), ...malformed()];
     const differences: string[] = [];
     let accepted = 0;
     for (const token of tokens) {
+      // The asynchronous call loads the keys, so the synchronous one finds them in memory.
       const [a, b] = [await fast(token), await jose(token)];
+      const c = sync(token);
       if (a.ok) accepted += 1;
-      if (JSON.stringify(a) !== JSON.stringify(b)) {
+      if (JSON.stringify(a) !== JSON.stringify(b) || JSON.stringify(c) !== JSON.stringify(b)) {
         differences.push(
-          `${token.slice(0, 40)}…: node ${JSON.stringify(a)}, jose ${JSON.stringify(b)}`,
+          `${token.slice(0, 40)}…: node ${JSON.stringify(a)}, node sync ${JSON.stringify(c)}, ` +
+            `jose ${JSON.stringify(b)}`,
         );
       }
     }
