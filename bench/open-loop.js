@@ -1,11 +1,15 @@
 // An open-loop load generator for latency at a fixed rate (P7): requests are due at
-// start + k / rate whatever the server does, and each latency counts from when its
-// request was due, not when a free connection sent it, so a stalled server shows up in
-// the percentiles instead of quietly slowing the generator (coordinated omission).
+// start + k / rate whatever the server does, and each is written to its connection when
+// it falls due, even while earlier ones are still unanswered (HTTP/1.1 pipelining), so a
+// stalled server shows up in the percentiles instead of quietly slowing the generator
+// (coordinated omission). Each latency is read two ways: from when the request was due
+// (what a client feels) and from when it was written (which leaves out the generator's own
+// late ticks; a server's stall still counts, since requests keep being written into it).
 // Raw keep-alive HTTP/1.1 over `net`, so one core can offer more load than the servers
 // under test can take. Run by run.js on the load generator's core:
 //   node open-loop.js <port> <path> <rate per s> <duration ms> [authorization]
-// Prints one JSON line: { sent, answered, statuses, p50Ms, p99Ms, maxMs }.
+// Prints one JSON line: { sent, answered, statuses, p50Ms, p99Ms, maxMs (from due),
+// writtenP50Ms, writtenP99Ms (from the write), lateP99Ms (write after due) }.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -17,22 +21,19 @@ const request = Buffer.from(
     '\r\n',
 );
 
-const latencies = [];
+const fromDue = [];
+const fromWrite = [];
+const late = [];
 const statuses = {};
 let sent = 0;
 
-/** One keep-alive connection: sends queued requests one at a time, parses answers. */
+/** One keep-alive connection: writes each request when due, parses answers in order. */
 function connection() {
   const socket = net.connect(Number(port), '127.0.0.1');
   socket.setNoDelay(true);
-  const due = [];
-  let inFlight = false;
+  // [due, written] of each request not answered yet, oldest first.
+  const unanswered = [];
   let buffer = Buffer.alloc(0);
-  const sendNext = () => {
-    if (inFlight || due.length === 0) return;
-    inFlight = true;
-    socket.write(request);
-  };
   socket.on('data', (chunk) => {
     buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
     for (;;) {
@@ -44,9 +45,11 @@ function connection() {
       buffer = buffer.subarray(end + 4 + length);
       const status = head.slice(9, 12);
       statuses[status] = (statuses[status] ?? 0) + 1;
-      latencies.push(performance.now() - due.shift());
-      inFlight = false;
-      sendNext();
+      const now = performance.now();
+      const [due, written] = unanswered.shift();
+      fromDue.push(now - due);
+      fromWrite.push(now - written);
+      late.push(written - due);
     }
   });
   socket.on('error', () => {
@@ -54,9 +57,9 @@ function connection() {
   });
   return {
     socket,
-    push(at) {
-      due.push(at);
-      sendNext();
+    push(due) {
+      unanswered.push([due, performance.now()]);
+      socket.write(request);
     },
   };
 }
@@ -84,19 +87,24 @@ await new Promise((resolve) => {
 });
 // Give the last answers a moment, then count whatever is still missing as lost.
 const deadline = performance.now() + 2000;
-while (latencies.length < sent && performance.now() < deadline) {
+while (fromDue.length < sent && performance.now() < deadline) {
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
 for (const { socket } of pool) socket.destroy();
-latencies.sort((a, b) => a - b);
-const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+const quantile = (values, q) => {
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0;
+};
 console.log(
   JSON.stringify({
     sent,
-    answered: latencies.length,
+    answered: fromDue.length,
     statuses,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-    maxMs: latencies.at(-1) ?? 0,
+    p50Ms: quantile(fromDue, 0.5),
+    p99Ms: quantile(fromDue, 0.99),
+    maxMs: fromDue.at(-1) ?? 0,
+    writtenP50Ms: quantile(fromWrite, 0.5),
+    writtenP99Ms: quantile(fromWrite, 0.99),
+    lateP99Ms: quantile(late, 0.99),
   }),
 );

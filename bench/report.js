@@ -153,13 +153,24 @@ export function printFramework(result, cells) {
     );
   }
   if (result.latency === undefined) return;
-  const { rate, bare, zitauth } = result.latency;
-  const p99 = (runs) => median(runs.map((run) => run.p99Ms));
+  const { rate, idle, bare, zitauth } = result.latency;
   const cpu = (runs) => median(runs.map((run) => run.cpuUs));
+  const spread = (runs, field) => {
+    const values = runs.map((run) => run[field]);
+    const [low, high] = [Math.min(...values), Math.max(...values)];
+    return `${median(values).toFixed(2)} (${low.toFixed(2)}–${high.toFixed(2)})`;
+  };
+  const p99s = (field) =>
+    `server that does nothing ${spread(idle, field)}, bare ${spread(bare, field)}, ` +
+    `zitauth (a) ${spread(zitauth, field)}`;
   console.log(
-    `open loop at ${count(rate)} req/s (half of bare): p99 bare ${p99(bare).toFixed(2)} ms, ` +
-      `zitauth (a) ${p99(zitauth).toFixed(2)} ms; CPU µs/req bare ${cpu(bare).toFixed(1)}, ` +
-      `zitauth (a) ${cpu(zitauth).toFixed(1)} (${equalLoadRatio(result).toFixed(2)}×)`,
+    `open loop at ${count(rate)} req/s (half of bare), ${bare.length} runs each, p99 ms ` +
+      `(median, min–max): from due: ${p99s('p99Ms')}; from the write: ${p99s('writtenP99Ms')}; ` +
+      `p50 from due: bare ${spread(bare, 'p50Ms')}, zitauth (a) ${spread(zitauth, 'p50Ms')}`,
+  );
+  console.log(
+    `  CPU µs/req at that rate: bare ${cpu(bare).toFixed(1)}, zitauth (a) ` +
+      `${cpu(zitauth).toFixed(1)} (${equalLoadRatio(result).toFixed(2)}×)`,
   );
 }
 
@@ -261,10 +272,15 @@ export function goals(results) {
       add('(e)/floor≥0.90', (f) => r('e', f) / r('floor', f), 0.9);
     }
     if (result.latency !== undefined) {
-      const { bare, zitauth } = result.latency;
+      const { idle, bare, zitauth } = result.latency;
       const p99 = (runs) => median(runs.map((run) => run.p99Ms));
       const added = p99(zitauth) - p99(bare);
-      checks.push(`P7 added p99 ${added.toFixed(2)} ms ${added <= 1 ? 'met' : 'NOT met'}`);
+      // The verdict is printed with the generator's own p99 beside it: a server that does
+      // nothing reads milliseconds on a busy VM, and a difference below that is noise.
+      checks.push(
+        `P7 added p99 ${added.toFixed(2)} ms ${added <= 1 ? 'met' : 'NOT met'} ` +
+          `(a server that does nothing: p99 ${p99(idle).toFixed(2)} ms)`,
+      );
     }
     lines.push(`${result.framework}: ${checks.join('; ')}`);
   }

@@ -126,7 +126,8 @@ let baselineScript;
 async function startServer(framework, kind, env) {
   const baseline = kind.endsWith(BASELINE);
   if (baseline) baselineScript ??= baselineServer();
-  const script = baseline ? baselineScript : here('./server.js');
+  let script = baseline ? baselineScript : here('./server.js');
+  if (kind === IDLE) script = here('./idle-server.js');
   const child = spawn(
     'taskset',
     ['-c', SERVER_CPU, process.execPath, script, framework, kind.replace(BASELINE, '')],
@@ -294,15 +295,20 @@ async function runRound(servers, cells, files) {
   return results;
 }
 
+/** The P7 runs' reference server: answers at once, with no framework (idle-server.js). */
+const IDLE = 'idle';
+
 /**
- * P7: p99 at half the bare framework's saturation rate, open loop, bare vs zitauth (a).
+ * P7: p99 at half the bare framework's saturation rate, open loop, bare vs zitauth (a),
+ * with a server that does nothing in the same alternation: its p99 is the generator's
+ * and the machine's own, which an added p99 must stand out from to mean anything.
  * The same runs give each server's CPU per answered request at one and the same offered
  * rate. Under saturation a slower server also pays, in its own send calls, for waking a
  * load generator that sat idle waiting for it (on loopback the receiver's work runs in
  * the sender's system call); at equal load both servers pay that alike, so this ratio
  * isolates the authentication.
  */
-function latencyAtHalfLoad(servers, bareRps, token) {
+async function latencyAtHalfLoad(servers, bareRps, token) {
   const rate = Math.round(bareRps / 2);
   const run = ({ port, child }, authorization) => {
     const cpuBefore = cpuSeconds(child.pid);
@@ -325,13 +331,21 @@ function latencyAtHalfLoad(servers, bareRps, token) {
     measured.cpuUs = ((cpuSeconds(child.pid) - cpuBefore) * 1e6) / measured.answered;
     return measured;
   };
+  const idleServer = await startServer('none', IDLE, {});
+  const idle = [];
   const bare = [];
   const zitauth = [];
-  for (let i = 0; i < (quick ? 1 : 3); i += 1) {
-    bare.push(run(servers.bare, `Bearer ${token}`));
-    zitauth.push(run(servers.zitauth, `Bearer ${token}`));
+  try {
+    for (let i = 0; i < (quick ? 1 : 5); i += 1) {
+      idle.push(run(idleServer, `Bearer ${token}`));
+      bare.push(run(servers.bare, `Bearer ${token}`));
+      zitauth.push(run(servers.zitauth, `Bearer ${token}`));
+    }
+  } finally {
+    idleServer.child.kill();
+    await once(idleServer.child, 'exit');
   }
-  return { rate, bare, zitauth };
+  return { rate, idle, bare, zitauth };
 }
 
 function subjectOf(token) {
@@ -395,7 +409,7 @@ async function benchFramework(framework, idp, tokens, cells) {
       // P7's open-loop runs need the (a) cell's server.
       if (r === rounds - 1 && cells.some((cell) => cell.id === 'a')) {
         const bareRps = median(perRound.map((round) => round.bare.rps));
-        latency = latencyAtHalfLoad(servers, bareRps, tokens.sets.same[0]);
+        latency = await latencyAtHalfLoad(servers, bareRps, tokens.sets.same[0]);
       }
     } finally {
       await stopServers(servers);
