@@ -172,6 +172,18 @@ export function printFramework(result, cells) {
     `  CPU µs/req at that rate: bare ${cpu(bare).toFixed(1)}, zitauth (a) ` +
       `${cpu(zitauth).toFixed(1)} (${equalLoadRatio(result).toFixed(2)}×)`,
   );
+  // A latency is only read from answered 200s: say so when a run lost or refused any.
+  for (const [name, runs] of Object.entries({ idle, bare, zitauth })) {
+    for (const run of runs) {
+      const other = Object.entries(run.statuses).filter(([status]) => status !== '200');
+      if (run.answered < run.sent || other.length > 0) {
+        console.log(
+          `  WARNING open loop, ${name}: ${run.answered} of ${run.sent} answered, ` +
+            `statuses ${JSON.stringify(run.statuses)}`,
+        );
+      }
+    }
+  }
 }
 
 /** (a)'s CPU cost ratio to bare at one offered rate (half of bare's saturation). */
