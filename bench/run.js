@@ -126,8 +126,8 @@ let baselineScript;
 async function startServer(framework, kind, env) {
   const baseline = kind.endsWith(BASELINE);
   if (baseline) baselineScript ??= baselineServer();
-  let script = baseline ? baselineScript : here('./server.js');
-  if (kind === IDLE) script = here('./idle-server.js');
+  const script =
+    kind === IDLE ? here('./idle-server.js') : baseline ? baselineScript : here('./server.js');
   const child = spawn(
     'taskset',
     ['-c', SERVER_CPU, process.execPath, script, framework, kind.replace(BASELINE, '')],

@@ -425,15 +425,15 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
   ): AuthContext | ZitauthError | undefined {
     if (key !== undefined && front === undefined) return undefined;
     checkTokenSyntax(token, extractOptions);
-    let result: CachedResult | ZitauthError | undefined;
-    try {
-      result = checkSync(token);
-    } catch (error) {
-      rememberRefusal(key, error);
-      throw error;
-    }
+    // Every refusal of the synchronous check comes back as a value; a throw from it is a
+    // bug, which goes out as itself.
+    const result = checkSync(token);
     if (result instanceof ZitauthError) {
-      rememberRefusal(key, result);
+      // A missed look-up: the refusal is kept if it is a lasting one.
+      if (key !== undefined) {
+        publishCacheLookUp(config.issuer, false);
+        refusals.remember(key, result);
+      }
       return result;
     }
     // Undefined: `authenticate` takes over, and publishes the miss itself.
@@ -441,13 +441,6 @@ export function createVerifier(options: VerifierOptions): ZitauthVerifier {
     if (key === undefined) return accept(toEntry(result), undefined, true);
     publishCacheLookUp(config.issuer, false);
     return accept(keep(key, settle(key, result)), undefined, true);
-  }
-
-  /** A missed look-up that ended in a refusal, kept if it is a lasting one. */
-  function rememberRefusal(key: string | undefined, error: unknown): void {
-    if (key === undefined) return;
-    publishCacheLookUp(config.issuer, false);
-    refusals.remember(key, error);
   }
 
   /** The entry of a token not in the in-process store; `key` undefined: caching is off. */
