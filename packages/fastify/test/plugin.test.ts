@@ -2,9 +2,8 @@
 // closing with the app, the protect plugin and real HTTP with two Authorization headers.
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestIdp, type TestIdp } from '@zitauth/testing';
+import type { FastifyInstance } from 'fastify';
+import { describe, expect, it, vi } from 'vitest';
 import {
   authenticate,
   authenticateOptional,
@@ -14,39 +13,21 @@ import {
   ZitauthConfigError,
   type ZitauthOptions,
 } from '../src/index.js';
+import { useHarness } from './harness.js';
 
-let idp: TestIdp;
-const apps: FastifyInstance[] = [];
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-});
-afterAll(async () => {
-  await idp.close();
-});
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app.close();
-});
+const harness = useHarness();
+const { newApp, options, bearer } = harness;
 
 /** An app with the plugin and a `/me` route behind `app.authenticate`. */
 async function build(options: Partial<ZitauthOptions> = {}): Promise<FastifyInstance> {
-  const app = Fastify();
-  apps.push(app);
-  await app.register(zitauth, {
-    issuer: idp.issuer,
-    projectId: idp.defaultProject.id,
-    ...options,
-  } as ZitauthOptions);
+  const app = newApp();
+  await app.register(zitauth, { ...harness.options(), ...options } as ZitauthOptions);
   app.get('/me', { onRequest: app.authenticate }, async (req) => ({
     subject: req.auth?.subject ?? null,
   }));
   app.get('/public', async (req) => ({ auth: req.auth }));
   return app;
 }
-
-const bearer = async (subject = 'user-1') => ({
-  authorization: `Bearer ${await idp.mintAccessToken({ subject })}`,
-});
 
 describe('zitauth plugin', () => {
   it('sets request.auth in app.authenticate and leaves it null elsewhere', async () => {
@@ -90,16 +71,16 @@ describe('zitauth plugin', () => {
   });
 
   it('takes a shared verifier, as is or as { verifier }, and leaves it open on close', async () => {
-    const verifier = createVerifier({ issuer: idp.issuer, projectId: idp.defaultProject.id });
+    const verifier = createVerifier(options());
     try {
-      for (const options of [verifier, { verifier }]) {
-        const app = Fastify();
-        await app.register(zitauth, options);
+      for (const shared of [verifier, { verifier }]) {
+        const app = newApp();
+        await app.register(zitauth, shared);
         app.get('/me', { onRequest: app.authenticate }, async (req) => req.auth?.subject);
         expect((await app.inject({ url: '/me', headers: await bearer() })).body).toBe('user-1');
         await app.close();
       }
-      await expect(verifier.verify(await idp.mintAccessToken())).resolves.toBeTruthy();
+      await expect(verifier.verify(await harness.idp.mintAccessToken())).resolves.toBeTruthy();
     } finally {
       verifier.close();
     }
@@ -125,7 +106,7 @@ describe('zitauth plugin', () => {
   it('closes its verifier before the server drains, so a hanging IdP call holds no request', async () => {
     // The key set hangs and the IdP call's own time limit is far away: only closing the
     // verifier at preClose ends the request; with onClose, app.close() would wait for it.
-    idp.faults.set('keys', { hang: true });
+    harness.idp.faults.set('keys', { hang: true });
     // No start-up check: it would wait for the hanging key set itself.
     const app = await build({ timeoutMs: 600_000, checkOnReady: false });
     const events: string[] = [];
@@ -137,17 +118,17 @@ describe('zitauth plugin', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
     const { authorization } = await bearer();
-    const before = idp.calls('keys');
+    const before = harness.idp.calls('keys');
     const answered = fetch(`http://127.0.0.1:${port}/me`, { headers: { authorization } });
     // The request is in flight once the IdP holds its key set call.
-    await vi.waitFor(() => expect(idp.calls('keys')).toBeGreaterThan(before));
+    await vi.waitFor(() => expect(harness.idp.calls('keys')).toBeGreaterThan(before));
     try {
       await app.close();
       events.push('closed');
       expect((await answered).status).toBe(503);
       expect(events).toEqual(['answered 503', 'onClose', 'closed']);
     } finally {
-      idp.faults.clear();
+      harness.idp.faults.clear();
     }
   });
 
@@ -166,7 +147,7 @@ describe('zitauth plugin', () => {
   });
 
   it('reads ?access_token= only when tokenTransport.query is on', async () => {
-    const token = await idp.mintAccessToken({ subject: 'user-1' });
+    const token = await harness.idp.mintAccessToken({ subject: 'user-1' });
     const on = await build({ tokenTransport: { query: true } });
     expect((await on.inject({ url: `/me?access_token=${token}` })).json()).toEqual({
       subject: 'user-1',
@@ -176,7 +157,7 @@ describe('zitauth plugin', () => {
   });
 
   it('reads a form body access_token only when tokenTransport.body is on, never JSON', async () => {
-    const token = await idp.mintAccessToken({ subject: 'user-1' });
+    const token = await harness.idp.mintAccessToken({ subject: 'user-1' });
     const app = await build({ tokenTransport: { body: true } });
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -224,8 +205,7 @@ describe('protect plugin', () => {
   });
 
   it('refuses to register without the zitauth plugin', async () => {
-    const app = Fastify();
-    apps.push(app);
+    const app = newApp();
     await expect(app.register(protect)).rejects.toThrow(/register the zitauth plugin/);
   });
 
@@ -242,15 +222,13 @@ describe('protect plugin', () => {
 });
 
 describe('misuse fails closed', () => {
-  const options = () => ({ issuer: idp.issuer, projectId: idp.defaultProject.id });
   const misuse = {
     error: 'server_error',
     error_description: 'Access to this resource is not set up correctly on the server',
   };
 
   it('protects a route declared before an unawaited register with the exported hooks', async () => {
-    const app = Fastify();
-    apps.push(app);
+    const app = newApp();
     void app.register(zitauth, options());
     app.get('/me', { onRequest: authenticate }, async (req) => ({ subject: req.auth?.subject }));
     app.get('/who', { onRequest: authenticateOptional }, async (req) => ({ auth: req.auth }));
@@ -263,10 +241,9 @@ describe('misuse fails closed', () => {
 
   it('answers 500, never 200, when the plugin sits in a sibling scope', async () => {
     const lines: string[] = [];
-    const app = Fastify({
+    const app = newApp({
       logger: { level: 'warn', stream: { write: (line: string) => void lines.push(line) } },
     });
-    apps.push(app);
     await app.register(async (auth) => {
       await auth.register(zitauth, options());
     });
@@ -297,8 +274,7 @@ describe('misuse fails closed', () => {
   });
 
   it('fails start-up when a guard of a sibling scope’s plugin is used', async () => {
-    const app = Fastify();
-    apps.push(app);
+    const app = newApp();
     await app.register(async (auth) => {
       await auth.register(zitauth, options());
     });
@@ -309,14 +285,12 @@ describe('misuse fails closed', () => {
   });
 
   it('fails start-up when protect is registered before the plugin or beside it', async () => {
-    const before = Fastify();
-    apps.push(before);
+    const before = newApp();
     void before.register(protect);
     void before.register(zitauth, options());
     await expect(before.ready()).rejects.toThrow(/register the zitauth plugin before protect/);
 
-    const sibling = Fastify();
-    apps.push(sibling);
+    const sibling = newApp();
     void sibling.register(async (auth) => {
       await auth.register(zitauth, options());
     });

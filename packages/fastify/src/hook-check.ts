@@ -1,0 +1,115 @@
+/**
+ * The start-up check for routes whose hook was `undefined` when they were declared.
+ *
+ * `{ onRequest: app.authenticate }` is `{ onRequest: undefined }` wherever the plugin has
+ * not loaded: after an unawaited `register`, or in a scope the plugin does not reach (a
+ * sibling one). Fastify accepts that as a route without the hook, so it would be open.
+ * What gives it away is the key itself: Fastify hands `onRoute` hooks the options as
+ * written, and a hook option that is present but `undefined` is what an unloaded
+ * decoration reads as. A route written without the key is public by intent and is left
+ * alone.
+ *
+ * The routes have to be seen as they are declared, before the plugin has loaded, so the
+ * `onRoute` hook is added to every Fastify app when it is created: Fastify publishes each
+ * new app on the `fastify.initialization` diagnostics channel. An app created before this
+ * module was imported is not seen (`route-check.ts` still finds some of its routes).
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { ZitauthConfigError } from '@zitauth/core';
+
+/** The route hooks that run before the handler: where an authenticate hook could sit. */
+const HOOKS = ['onRequest', 'preParsing', 'preValidation', 'preHandler'] as const;
+
+/** A route declared with an `undefined` hook, and the scope it was declared in. */
+interface UndefinedHook {
+  scope: object;
+  route: string;
+  hook: string;
+}
+
+/** What one app's `onRoute` hook saw, and where (and when) zitauth plugins loaded in it. */
+interface Journal {
+  declared: UndefinedHook[];
+  /** `at`: how many routes had been declared when the plugin loaded in `scope`. */
+  loads: { scope: object; at: number }[];
+}
+
+/** Per app, keyed by its HTTP server (one per app, shared by all its scopes). */
+const journals = new WeakMap<object, Journal>();
+
+/** The subscriber to `fastify.initialization`; exported for tests. */
+export function observeApp(message: unknown): void {
+  const { fastify } = message as { fastify: FastifyInstance };
+  const journal: Journal = { declared: [], loads: [] };
+  try {
+    fastify.addHook('onRoute', function (this: FastifyInstance, route: RouteOptions) {
+      for (const hook of HOOKS) {
+        if (!Object.hasOwn(route, hook) || route[hook] !== undefined) continue;
+        for (const method of [route.method].flat()) {
+          journal.declared.push({ scope: this, route: `${method} ${route.url}`, hook });
+        }
+      }
+    });
+  } catch {
+    // A subscriber that throws would surface as an uncaught exception in the user's app;
+    // an app this hook could not be added to is simply not seen.
+    return;
+  }
+  journals.set(fastify.server, journal);
+}
+
+subscribe('fastify.initialization', observeApp);
+
+/**
+ * Records that a zitauth plugin loaded in `app`'s scope now, and refuses start-up (in an
+ * `onReady` hook, before the server listens) if the app has a route declared with an
+ * `undefined` hook while no zitauth plugin had loaded in its scope or a parent one.
+ */
+export function refuseUndefinedHooks(app: FastifyInstance): void {
+  const journal = journals.get(app.server);
+  if (journal === undefined) return;
+  journal.loads.push({ scope: app, at: journal.declared.length });
+  app.addHook('onReady', async () => {
+    const open = unprotected(journal);
+    if (open.length > 0) throw new ZitauthConfigError(undefinedHooksMessage(open));
+  });
+}
+
+/**
+ * The routes whose `undefined` hook no zitauth plugin explains away: none had loaded in
+ * the route's scope or a parent one when the route was declared. Where one had, its
+ * decorations were defined there, so the `undefined` came from something else.
+ */
+function unprotected(journal: Journal): UndefinedHook[] {
+  return journal.declared.filter(
+    ({ scope }, index) =>
+      !journal.loads.some((load) => load.at <= index && encloses(load.scope, scope)),
+  );
+}
+
+/** Fastify makes each child scope with `Object.create(parent)`. */
+function encloses(outer: object, inner: object): boolean {
+  return outer === inner || Object.prototype.isPrototypeOf.call(outer, inner);
+}
+
+const LISTED = 5;
+
+function undefinedHooksMessage(open: readonly UndefinedHook[]): string {
+  const named = open
+    .slice(0, LISTED)
+    .map(({ route, hook }) => `${route} (${hook})`)
+    .join(', ');
+  const more = open.length > LISTED ? ` and ${open.length - LISTED} more` : '';
+  return (
+    `zitauth: ${named}${more} ${open.length === 1 ? 'was' : 'were'} declared with an ` +
+    `undefined hook where no zitauth plugin had loaded, so ${open.length === 1 ? 'it' : 'they'} ` +
+    'would be open: ' +
+    'app.authenticate is undefined until await app.register(zitauth, …) has run in the ' +
+    "route's scope or a parent one (a plugin in a sibling scope does not reach it). Write " +
+    'await app.register(zitauth, …) there before declaring routes, or use the imported hook ' +
+    "(import { authenticate } from '@zitauth/fastify'), which is never undefined. " +
+    'A public route leaves the hook option out or gives it [] (say, a plugin that passes ' +
+    'on an optional hook).'
+  );
+}
