@@ -25,7 +25,9 @@ const HOOKS = ['onRequest', 'preParsing', 'preValidation', 'preHandler'] as cons
 interface UndefinedHook {
   scope: object;
   route: string;
-  hook: string;
+  hook: (typeof HOOKS)[number];
+  /** The options Fastify keeps: a later `onRoute` hook may still set the hook. */
+  options: RouteOptions;
 }
 
 /** What one app's `onRoute` hook saw, and where (and when) zitauth plugins loaded in it. */
@@ -47,7 +49,12 @@ export function observeApp(message: unknown): void {
       for (const hook of HOOKS) {
         if (!Object.hasOwn(route, hook) || route[hook] !== undefined) continue;
         for (const method of [route.method].flat()) {
-          journal.declared.push({ scope: this, route: `${method} ${route.url}`, hook });
+          journal.declared.push({
+            scope: this,
+            route: `${method} ${route.url}`,
+            hook,
+            options: route,
+          });
         }
       }
     });
@@ -77,13 +84,14 @@ export function refuseUndefinedHooks(app: FastifyInstance): void {
 }
 
 /**
- * The routes whose `undefined` hook no zitauth plugin explains away: none had loaded in
- * the route's scope or a parent one when the route was declared. Where one had, its
- * decorations were defined there, so the `undefined` came from something else.
+ * The routes whose hook is still `undefined` and that no zitauth plugin explains away: none
+ * had loaded in the route's scope or a parent one when the route was declared. Where one
+ * had, its decorations were defined there, so the `undefined` came from something else.
  */
 function unprotected(journal: Journal): UndefinedHook[] {
   return journal.declared.filter(
-    ({ scope }, index) =>
+    ({ scope, hook, options }, index) =>
+      options[hook] === undefined &&
       !journal.loads.some((load) => load.at <= index && encloses(load.scope, scope)),
   );
 }

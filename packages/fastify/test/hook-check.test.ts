@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { describe, expect, it } from 'vitest';
-import { zitauth, ZitauthConfigError } from '../src/index.js';
+import { authenticate, zitauth, ZitauthConfigError } from '../src/index.js';
 import { useHarness } from './harness.js';
 
 const { newApp, options } = useHarness();
@@ -143,6 +143,19 @@ describe('routes declared with an undefined hook', () => {
     await noHooks.register(proxy, { preHandler: [] });
     await noHooks.register(zitauth, options());
     await expect(noHooks.ready()).resolves.toBe(noHooks);
+  });
+
+  it('starts when a later onRoute hook sets the hook that was undefined', async () => {
+    const app = newApp();
+    void app.register(zitauth, options());
+    app.addHook('onRoute', (route) => {
+      if ((route.config as { signedIn?: boolean } | undefined)?.signedIn)
+        route.onRequest = authenticate;
+    });
+    app.get('/me', { onRequest: app.authenticate, config: { signedIn: true } }, handler);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    expect((await fetch(`http://127.0.0.1:${port}/me`)).status).toBe(401);
   });
 
   it('leaves an app without the plugin alone', async () => {
