@@ -107,6 +107,14 @@ describe('routes declared with an undefined hook', () => {
     expect(message).toContain('GET /files (onRequest)');
   });
 
+  it('leaves [app.authenticate] before the load to Fastify, which refuses it on the spot', () => {
+    const app = newApp();
+    void app.register(zitauth, options());
+    expect(() => app.get('/x', { onRequest: [app.authenticate] }, handler)).toThrow(
+      expect.objectContaining({ code: 'FST_ERR_HOOK_INVALID_HANDLER' }),
+    );
+  });
+
   it('starts with a public route written without the hook, declared in the same gap', async () => {
     const app = newApp();
     void app.register(zitauth, { ...options(), errorHandler: false });
