@@ -135,6 +135,8 @@ export function expressHarness(
   app.get('/scoped', required, requireScopes(SCOPE), reply);
   // Misuse: a guard on a route auth() does not cover.
   app.get('/unauthenticated-admin', requireRoles('admin'), reply);
+  // Misuse: a guard factory given to the route uncalled (plain JavaScript).
+  app.get('/uncalled-guard', required, requireRoles as unknown as express.RequestHandler, reply);
   app.use(zexpress.errorHandler());
   return { name: 'express', send: (req) => viaSupertest(app, req), close: async () => {} };
 }
@@ -165,6 +167,9 @@ export function koaHarness(verifier: Verifier, createApp: () => Koa = () => new 
   router.get('/scoped', required, requireScopes(SCOPE), reply);
   // Misuse: a guard before auth().
   router.get('/unauthenticated-admin', requireRoles('admin'), required, reply);
+  // Misuse: a guard factory given to the route uncalled (plain JavaScript).
+  const uncalled = requireRoles as unknown as Koa.Middleware<zkoa.AuthState>;
+  router.get('/uncalled-guard', required, uncalled, reply);
   app.use(zkoa.errorHandler());
   if (verifier.protectedResource !== undefined) app.use(zkoa.resourceMetadata(verifier));
   app.use(router.routes());
@@ -193,6 +198,9 @@ export async function fastifyHarness(verifier: Verifier): Promise<Harness> {
     { onRequest: [app.requireRoles('admin'), app.authenticate] },
     reply,
   );
+  // Misuse: a guard factory given to the route uncalled (plain JavaScript).
+  const uncalled = app.requireRoles as unknown as typeof app.authenticate;
+  app.get('/uncalled-guard', { onRequest: app.authenticate, preHandler: uncalled }, reply);
   // Bodies are parsed after onRequest, so a body token needs the preHandler hook.
   app.post('/me', { preHandler: app.authenticate }, reply);
   app.get('/optional', { onRequest: app.authenticateOptional }, reply);

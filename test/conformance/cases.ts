@@ -467,6 +467,12 @@ const authorization: Case[] = [
     expect: MISUSE,
   },
   {
+    // requireRoles for requireRoles('admin'): the framework calls the factory with its request.
+    name: 'answers 500 to a valid token when a guard factory is given to a route uncalled',
+    request: withToken('/uncalled-guard', { roles: ['admin'] }),
+    expect: MISUSE,
+  },
+  {
     name: 'answers 500 without a token when a guard runs before authentication',
     request: async () => get('/unauthenticated-admin'),
     expect: MISUSE,

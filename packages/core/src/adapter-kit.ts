@@ -108,6 +108,7 @@ export function resolveAuthOptions(
   if (typeof options !== 'object' || options === null) {
     throw new ZitauthConfigError(`zitauth: ${what} needs verifier options or a verifier`);
   }
+  refuseRequestArgument(options, what, 'app.use(auth({ issuer, projectId }))');
   if (isVerifier(options)) return { verifier: options, required: true, owned: false };
   checkAdapterKeys(options, what, adapterKeys);
   const { authRequired, ...rest } = options;
@@ -386,6 +387,31 @@ export function guardWithoutAuth(guard: string): MisuseError {
   return new MisuseError({ cause: fault });
 }
 
+/**
+ * `app.use(auth)`, or a guard factory given to a route uncalled (`requireRoles` for
+ * `requireRoles('admin')`): the framework calls the factory with its request (Express
+ * `req`, Koa `ctx`, Fastify `request`). That is refused with a 500 whose operator fault
+ * names the missing call, rather than with a complaint about the request's own fields
+ * (`unknown option "_events"`) or a list of strings it is not. Nothing that looks like a
+ * request is a valid first argument of any factory, so nothing valid is refused.
+ */
+function refuseRequestArgument(value: unknown, factory: string, usage: string): void {
+  if (!isRequestShaped(value)) return;
+  const fault = reportOperatorFault(
+    'misuse',
+    `zitauth: ${factory} was used as a middleware itself, so the framework called it with ` +
+      'a request, and it answers 500. It makes the middleware: call it and use what it ' +
+      `returns, e.g. ${usage}.`,
+  );
+  throw new MisuseError({ cause: fault });
+}
+
+/** Express's `req` and Fastify's `request` have both; Koa's `ctx` holds `req` and `res`. */
+function isRequestShaped(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return ('method' in value && 'headers' in value) || ('req' in value && 'res' in value);
+}
+
 function toGuard<R>(
   name: string,
   check: AuthCheck,
@@ -420,6 +446,7 @@ export function roleGuard<R>(
   options: RoleGuardOptions<R>,
   access: RequestAccess<R>,
 ): Guard<R> {
+  refuseRequestArgument(roles, 'requireRoles', "requireRoles('admin')");
   checkOptionKeys(options, ROLE_GUARD_KEYS, 'requireRoles options');
   const match = options.match === undefined ? {} : { match: options.match };
   const check = requireRoles(roles, { ...match, orgRequired: options.org !== undefined });
@@ -435,6 +462,7 @@ export function scopeGuard<R>(
   scopes: string | readonly string[],
   options: ScopeGuardOptions = {},
 ): Guard<R> {
+  refuseRequestArgument(scopes, 'requireScopes', "requireScopes('quotes:read')");
   checkOptionKeys(options, SCOPE_GUARD_KEYS, 'requireScopes options');
   return toGuard(
     label('requireScopes', scopes),
@@ -444,6 +472,7 @@ export function scopeGuard<R>(
 
 /** A guard: the caller must have been verified by one of `issuers` (403 otherwise). */
 export function issuerGuard<R>(issuers: string | readonly string[]): Guard<R> {
+  refuseRequestArgument(issuers, 'requireIssuer', "requireIssuer('https://issuer.example')");
   return toGuard(label('requireIssuer', issuers), requireIssuer(issuers));
 }
 
@@ -451,5 +480,6 @@ export function issuerGuard<R>(issuers: string | readonly string[]): Guard<R> {
 export function checkGuard<R>(
   predicate: (auth: AuthContext) => boolean | Promise<boolean>,
 ): Guard<R> {
+  refuseRequestArgument(predicate, 'requireCheck', 'requireCheck((auth) => auth.orgId !== null)');
   return toGuard('requireCheck()', requireCheck(predicate));
 }

@@ -90,6 +90,23 @@ describe('requireRoles', () => {
     expect(logged).toEqual([expect.stringContaining('auth() / authenticate must run before')]);
   });
 
+  it('answers 500 to the factory given uncalled, naming the missing call to the operator', async () => {
+    const logged: string[] = [];
+    const uncalled = requireScopes as unknown as RequestHandler;
+    const app = express()
+      .get('/', authenticate, uncalled, (_req, res) => void res.send('open'))
+      .use(errorHandler({ log: (message) => void logged.push(message) }));
+    const token = await idp.mintAccessToken({ roles: ['admin'] });
+    const res = await request(app).get('/').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(500);
+    expect(res.text).not.toContain('open');
+    expect(logged).toEqual([
+      expect.stringContaining(
+        "requireScopes was used as a middleware itself, so the framework called it with a request, and it answers 500. It makes the middleware: call it and use what it returns, e.g. requireScopes('quotes:read').",
+      ),
+    ]);
+  });
+
   it('throws ZitauthConfigError at creation for bad arguments', () => {
     expect(() => requireRoles([])).toThrow(ZitauthConfigError);
     expect(() => requireRoles('admin', { org: {} as { param: string } })).toThrow(

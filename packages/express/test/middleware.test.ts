@@ -150,6 +150,31 @@ describe('token transports', () => {
   });
 });
 
+describe('auth used uncalled', () => {
+  it('answers 500 to app.use(auth), naming the missing call to the operator', async () => {
+    const logged: string[] = [];
+    const uncalled = auth as unknown as express.RequestHandler;
+    const built = express()
+      .use(uncalled)
+      .get('/', (_req, res) => void res.send('open'))
+      .use(errorHandler({ log: (message) => void logged.push(message) }));
+    const res = await request(built)
+      .get('/')
+      .set('Authorization', `Bearer ${await token()}`);
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({
+      error: 'server_error',
+      error_description: 'Access to this resource is not set up correctly on the server',
+    });
+    expect(logged).toEqual([
+      expect.stringContaining(
+        'auth() was used as a middleware itself, so the framework called it with a request',
+      ),
+    ]);
+    expect(logged[0]).toContain('app.use(auth({ issuer, projectId }))');
+  });
+});
+
 describe('getAuth()', () => {
   function getAuthApp(mw: AuthMiddleware): express.Express {
     const built = express();

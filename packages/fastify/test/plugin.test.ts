@@ -264,6 +264,26 @@ describe('misuse fails closed', () => {
     expect(warnings[0]).toContain('await app.register(zitauth, …) in this scope or a parent one');
   });
 
+  it('answers 500 to a guard factory given uncalled, naming the missing call at warn', async () => {
+    const lines: string[] = [];
+    const app = newApp({
+      logger: { level: 'warn', stream: { write: (line: string) => void lines.push(line) } },
+    });
+    await app.register(zitauth, options());
+    const uncalled = app.requireRoles as unknown as typeof app.authenticate;
+    app.get('/x', { onRequest: app.authenticate, preHandler: uncalled }, async () => 'open');
+    const res = await app.inject({ url: '/x', headers: await bearer() });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual(misuse);
+    const warnings = lines
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((line) => line.level === 40)
+      .map((line) => line.msg);
+    expect(warnings).toEqual([
+      expect.stringContaining('requireRoles was used as a middleware itself'),
+    ]);
+  });
+
   it('renders that 500 with the generic body where the plugin renders errors', async () => {
     const app = await build();
     const hooks = { onRequest: [app.requireRoles('admin'), authenticate] };

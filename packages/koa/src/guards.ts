@@ -17,7 +17,7 @@ import {
   type ScopeGuardOptions,
 } from '@zitauth/core';
 import { challengeOf, type AuthState } from './middleware.js';
-import { createFaultReporter } from './operator-log.js';
+import { buildOrReport, createFaultReporter } from './operator-log.js';
 
 /**
  * Where the organisation comes from: `{ param }` (`ctx.params`, set by @koa/router),
@@ -57,7 +57,7 @@ export function requireRoles(
   roles: string | readonly string[],
   options: RequireRolesOptions = {},
 ): Middleware<AuthState> {
-  return middleware(roleGuard(roles, options, access));
+  return middleware(buildOrReport(roles, () => roleGuard(roles, options, access)));
 }
 
 /** Allows callers whose token grants `scopes` (403 naming them otherwise). */
@@ -65,17 +65,17 @@ export function requireScopes(
   scopes: string | readonly string[],
   options: RequireScopesOptions = {},
 ): Middleware<AuthState> {
-  return middleware(scopeGuard(scopes, options));
+  return middleware(buildOrReport(scopes, () => scopeGuard(scopes, options)));
 }
 
 /** Allows callers verified by one of `issuers` (exact issuer URLs; 403 otherwise). */
 export function requireIssuer(issuers: string | readonly string[]): Middleware<AuthState> {
-  return middleware(issuerGuard(issuers));
+  return middleware(buildOrReport(issuers, () => issuerGuard(issuers)));
 }
 
 /** Allows callers for whom `predicate` (sync or async) returns exactly `true` (403 otherwise). */
 export function requireCheck(
   predicate: (auth: AuthContext) => boolean | Promise<boolean>,
 ): Middleware<AuthState> {
-  return middleware(checkGuard(predicate));
+  return middleware(buildOrReport(predicate, () => checkGuard(predicate)));
 }

@@ -17,7 +17,7 @@ import {
   type ChallengeOptions,
   type Verifier,
 } from '@zitauth/core';
-import { createFaultReporter } from './operator-log.js';
+import { buildOrReport, createFaultReporter } from './operator-log.js';
 
 /** What `auth()` adds to `ctx.state`: the caller, or `null` for optional auth without a token. */
 export interface AuthState {
@@ -48,7 +48,7 @@ export function challengeOf(ctx: object): ChallengeOptions | undefined {
  * per minute, so Koa's default listener prints it.
  */
 export function auth(options: AuthOptions | Verifier): AuthMiddleware {
-  const { verifier, required } = resolveAuthOptions(options);
+  const { verifier, required } = buildOrReport(options, () => resolveAuthOptions(options));
   const reportFault = createFaultReporter();
   const challenge = challengeOptions(verifier);
   // Not an async function: a refusal known at once is handed on as a rejected promise,

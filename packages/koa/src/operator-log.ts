@@ -6,7 +6,7 @@
  * the response itself is a well-formed 503; a caller's bad token (4xx) is never emitted.
  */
 import type { ParameterizedContext } from 'koa';
-import { createOperatorLog } from '@zitauth/core';
+import { createOperatorLog, MisuseError } from '@zitauth/core';
 
 /** Reports `error` through `ctx.app`'s error event when it is a due operator problem. */
 export type FaultReporter = (ctx: ParameterizedContext, error: unknown) => void;
@@ -18,4 +18,21 @@ export function createFaultReporter(): FaultReporter {
     const fault = operatorLog(error);
     if (fault !== undefined) ctx.app.emit('error', fault, ctx);
   };
+}
+
+const reportUncalled = createFaultReporter();
+
+/**
+ * Runs `make`, the body of a middleware factory. `app.use(auth)`, or a guard handed to a
+ * route uncalled, makes Koa call the factory itself with its context as `first`: core
+ * refuses that with a `MisuseError`, whose fault is emitted here through that context,
+ * as no zitauth middleware exists yet to report it.
+ */
+export function buildOrReport<T>(first: unknown, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof MisuseError) reportUncalled(first as ParameterizedContext, error);
+    throw error;
+  }
 }

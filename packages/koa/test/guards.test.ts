@@ -98,6 +98,28 @@ describe('requireRoles', () => {
     );
   });
 
+  it('answers 500 to the factory given uncalled, naming the missing call to the operator', async () => {
+    const uncalled = requireRoles as unknown as Koa.Middleware<AuthState>;
+    const router = new Router<AuthState>().get('/', authenticate, uncalled, (ctx) => {
+      ctx.body = 'open';
+    });
+    const app = new Koa().use(errorHandler()).use(router.routes());
+    const emitted: unknown[] = [];
+    app.on('error', (error: unknown) => void emitted.push(error));
+    const token = await idp.mintAccessToken({ roles: ['admin'] });
+    const res = await request(app.callback()).get('/').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(500);
+    expect(res.text).not.toContain('open');
+    expect(emitted).toContainEqual(
+      expect.objectContaining({
+        kind: 'misuse',
+        message: expect.stringContaining(
+          "requireRoles was used as a middleware itself, so the framework called it with a request, and it answers 500. It makes the middleware: call it and use what it returns, e.g. requireRoles('admin').",
+        ),
+      }),
+    );
+  });
+
   it('throws ZitauthConfigError at creation for bad arguments', () => {
     expect(() => requireRoles([])).toThrow(ZitauthConfigError);
     expect(() => requireRoles('admin', { org: {} as { param: string } })).toThrow(

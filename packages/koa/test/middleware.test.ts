@@ -161,6 +161,32 @@ describe('token transports', () => {
   });
 });
 
+describe('auth used uncalled', () => {
+  it('answers 500 to app.use(auth), naming the missing call to the operator', async () => {
+    const uncalled = auth as unknown as Koa.Middleware;
+    const built = new Koa().use(errorHandler()).use(uncalled);
+    built.use((ctx) => {
+      ctx.body = 'open';
+    });
+    const emitted: unknown[] = [];
+    built.on('error', (error: unknown) => void emitted.push(error));
+    const res = await request(built.callback())
+      .get('/')
+      .set('Authorization', `Bearer ${await token()}`);
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({
+      error: 'server_error',
+      error_description: 'Access to this resource is not set up correctly on the server',
+    });
+    expect(emitted).toContainEqual(
+      expect.objectContaining({
+        kind: 'misuse',
+        message: expect.stringContaining('e.g. app.use(auth({ issuer, projectId }))'),
+      }),
+    );
+  });
+});
+
 describe('getAuth()', () => {
   function getAuthApp(mw: AuthMiddleware): ReturnType<Koa['callback']> {
     return new Koa<AuthState>()
