@@ -91,6 +91,7 @@ export {
   booleanOption,
   challengeOptions,
   checkGuard,
+  guardWithoutAuth,
   headerValues,
   isVerifier,
   issuerGuard,

@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   answerRequest,
   challengeOptions,
+  guardWithoutAuth,
   nodeTokenRequest,
   resolveAuthOptions,
   UnauthorizedError,
@@ -91,11 +92,14 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
   return Object.assign(middleware, { verifier });
 }
 
-/** The verified caller of `req`; throws `UnauthorizedError` (401) when there is none. */
+/**
+ * The verified caller of `req`; throws `UnauthorizedError` (401) when `auth()` found none.
+ * Where no `auth()` ran for the request it throws a 500 `MisuseError` naming the fix: a
+ * 401 "no token" would blame a caller whose token is valid.
+ */
 export function getAuth(req: Request): AuthContext {
   const caller = req.auth;
-  if (caller == null) {
-    throw new UnauthorizedError(challenges.get(req) ?? {});
-  }
-  return caller;
+  if (caller != null) return caller;
+  if (caller === undefined) throw guardWithoutAuth('getAuth()');
+  throw new UnauthorizedError(challenges.get(req) ?? {});
 }

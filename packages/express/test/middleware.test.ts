@@ -189,6 +189,21 @@ describe('getAuth()', () => {
     expect(res.body).toEqual({ subject: 'user-1' });
   });
 
+  it('answers 500, naming the fix to the operator, on a route auth() does not cover', async () => {
+    const logged: string[] = [];
+    const built = express()
+      .get('/', (req, res) => void res.json({ subject: getAuth(req).subject }))
+      .use(errorHandler({ log: (message) => void logged.push(message) }));
+    const res = await request(built)
+      .get('/')
+      .set('Authorization', `Bearer ${await token()}`);
+    expect(res.status).toBe(500);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(logged).toEqual([
+      expect.stringContaining('getAuth() ran on a request no authentication ran for'),
+    ]);
+  });
+
   it('throws 401 with the configured realm when there is no caller', async () => {
     const res = await request(getAuthApp(middleware({ authRequired: false, realm: 'quotes' }))).get(
       '/',

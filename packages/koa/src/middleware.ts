@@ -8,6 +8,7 @@ import type { Middleware } from 'koa';
 import {
   answerRequest,
   challengeOptions,
+  guardWithoutAuth,
   nodeTokenRequest,
   resolveAuthOptions,
   UnauthorizedError,
@@ -17,7 +18,7 @@ import {
   type ChallengeOptions,
   type Verifier,
 } from '@zitauth/core';
-import { buildOrReport, createFaultReporter } from './operator-log.js';
+import { buildOrReport, createFaultReporter, reportMisuse } from './operator-log.js';
 
 /** What `auth()` adds to `ctx.state`: the caller, or `null` for optional auth without a token. */
 export interface AuthState {
@@ -90,8 +91,8 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
 /** The verified caller of `ctx`; throws `UnauthorizedError` (401) when there is none. */
 export function getAuth(ctx: { state: { auth?: AuthContext | null } }): AuthContext {
   const caller = ctx.state.auth;
-  if (caller == null) {
-    throw new UnauthorizedError((ctx as WithChallenge)[CHALLENGE] ?? {});
-  }
-  return caller;
+  if (caller != null) return caller;
+  // No auth() ran: a 401 "no token" would blame a caller whose token is valid.
+  if (caller === undefined) throw reportMisuse(ctx, guardWithoutAuth('getAuth()'));
+  throw new UnauthorizedError((ctx as WithChallenge)[CHALLENGE] ?? {});
 }

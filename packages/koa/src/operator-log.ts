@@ -20,7 +20,20 @@ export function createFaultReporter(): FaultReporter {
   };
 }
 
-const reportUncalled = createFaultReporter();
+/** One memory for the misuse that no zitauth middleware is there to report. */
+const misuseLog = createFaultReporter();
+
+/**
+ * Emits the fault of `error` through `ctx` (when it is a Koa context) and returns
+ * `error` to be thrown: for misuse found where no zitauth middleware can report it, such
+ * as `getAuth(ctx)` on a route `auth()` does not cover.
+ */
+export function reportMisuse(ctx: unknown, error: MisuseError): MisuseError {
+  if (typeof ctx === 'object' && ctx !== null && 'app' in ctx) {
+    misuseLog(ctx as ParameterizedContext, error);
+  }
+  return error;
+}
 
 /**
  * Runs `make`, the body of a middleware factory. `app.use(auth)`, or a guard handed to a
@@ -32,7 +45,7 @@ export function buildOrReport<T>(first: unknown, make: () => T): T {
   try {
     return make();
   } catch (error) {
-    if (error instanceof MisuseError) reportUncalled(first as ParameterizedContext, error);
+    if (error instanceof MisuseError) reportMisuse(first, error);
     throw error;
   }
 }

@@ -205,6 +205,25 @@ describe('getAuth()', () => {
     expect(res.body).toEqual({ subject: 'user-1' });
   });
 
+  it('answers 500, naming the fix to the operator, where auth() did not run', async () => {
+    const built = new Koa<AuthState>().use(errorHandler()).use((ctx) => {
+      ctx.body = { subject: getAuth(ctx).subject };
+    });
+    const emitted: unknown[] = [];
+    built.on('error', (error: unknown) => void emitted.push(error));
+    const res = await request(built.callback())
+      .get('/')
+      .set('Authorization', `Bearer ${await token()}`);
+    expect(res.status).toBe(500);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(emitted).toContainEqual(
+      expect.objectContaining({
+        kind: 'misuse',
+        message: expect.stringContaining('getAuth() ran on a request no authentication ran for'),
+      }),
+    );
+  });
+
   it('throws 401 with the configured realm when there is no caller', async () => {
     const mw = middleware({ authRequired: false, realm: 'quotes' });
     const res = await request(getAuthApp(mw)).get('/');
