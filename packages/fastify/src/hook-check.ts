@@ -72,15 +72,18 @@ subscribe('fastify.initialization', observeApp);
  * Records that a zitauth plugin loaded in `app`'s scope now, and refuses start-up (in an
  * `onReady` hook, before the server listens) if the app has a route declared with an
  * `undefined` hook while no zitauth plugin had loaded in its scope or a parent one.
+ * Returns `false` for an app created before this module was imported, which it cannot
+ * check.
  */
-export function refuseUndefinedHooks(app: FastifyInstance): void {
+export function refuseUndefinedHooks(app: FastifyInstance): boolean {
   const journal = journals.get(app.server);
-  if (journal === undefined) return;
+  if (journal === undefined) return false;
   journal.loads.push({ scope: app, at: journal.declared.length });
   app.addHook('onReady', async () => {
     const open = unprotected(journal);
     if (open.length > 0) throw new ZitauthConfigError(undefinedHooksMessage(open));
   });
+  return true;
 }
 
 /**

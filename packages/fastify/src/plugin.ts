@@ -41,6 +41,14 @@ declare module 'fastify' {
   }
 }
 
+/** Why neither start-up check can run: the app predates the import, and no handler of ours. */
+const UNCHECKED =
+  'zitauth: this Fastify app was created before @zitauth/fastify was imported, and ' +
+  'errorHandler is false, so a route declared with app.authenticate before the plugin ' +
+  'loaded (an unawaited register) cannot be found at start-up and would be open. Import ' +
+  '(or require) @zitauth/fastify before creating the app, await the register, or use the ' +
+  "imported hooks (import { authenticate } from '@zitauth/fastify').";
+
 /** Plugin options: verifier options or `{ verifier }`, plus the adapter's own; or a verifier. */
 export type ZitauthOptions = AuthOptions | Verifier;
 
@@ -48,7 +56,7 @@ const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, 
   const { verifier, required, renderErrors, owned, checkOnReady } = resolvePluginOptions(options);
   // Routes whose hook was undefined when declared (app.authenticate read before this load,
   // or in a scope it does not reach) fail start-up naming them, with or without our handler.
-  refuseUndefinedHooks(app);
+  if (!refuseUndefinedHooks(app) && !renderErrors) app.log.warn(UNCHECKED);
   // Routes declared after an unawaited register, before this load, got the error handler
   // set below but were never seen: start-up fails naming them (before the IdP check, which
   // needs the network). Without our handler there is no trace of them to find.

@@ -39,6 +39,29 @@ describe('routes declared before the plugin loaded', () => {
     expect(app.server.listening).toBe(false);
   });
 
+  it('warns, as neither check can run, for an app created before the import with errorHandler: false', async () => {
+    const lines: string[] = [];
+    const logger = { level: 'warn', stream: { write: (line: string) => void lines.push(line) } };
+    unsubscribe('fastify.initialization', observeApp);
+    let app: FastifyInstance;
+    try {
+      app = newApp({ logger });
+    } finally {
+      subscribe('fastify.initialization', observeApp);
+    }
+    const seen = newApp({ logger });
+    for (const each of [app, seen]) {
+      await each.register(zitauth, { ...options(), errorHandler: false });
+      await each.ready();
+    }
+    const warnings = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        'created before @zitauth/fastify was imported, and errorHandler is false',
+      ),
+    ]);
+  });
+
   it('names a public route declared in the same gap too, and no route declared elsewhere', async () => {
     const app = newApp();
     app.get('/health', async () => 'ok');
