@@ -88,11 +88,14 @@ export function auth(options: AuthOptions | Verifier): AuthMiddleware {
   return Object.assign(middleware, { verifier });
 }
 
-/** The verified caller of `ctx`; throws `UnauthorizedError` (401) when there is none. */
+/**
+ * The verified caller of `ctx`; throws `UnauthorizedError` (401) when `auth()` found none.
+ * Where no `auth()` ran for the request it throws a 500 `MisuseError` and emits its fault
+ * naming the fix on `app.on('error')`: a 401 "no token" would blame a valid token.
+ */
 export function getAuth(ctx: { state: { auth?: AuthContext | null } }): AuthContext {
   const caller = ctx.state.auth;
   if (caller != null) return caller;
-  // No auth() ran: a 401 "no token" would blame a caller whose token is valid.
   if (caller === undefined) throw reportMisuse(ctx, guardWithoutAuth('getAuth()'));
   throw new UnauthorizedError((ctx as WithChallenge)[CHALLENGE] ?? {});
 }
