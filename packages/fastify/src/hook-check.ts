@@ -1,5 +1,6 @@
 /**
- * The start-up check for routes whose hook was `undefined` when they were declared.
+ * The start-up checks of the hooks routes were given: an `undefined` one, and an imported
+ * one no plugin reaches.
  *
  * `{ onRequest: app.authenticate }` is `{ onRequest: undefined }` wherever the plugin has
  * not loaded: after an unawaited `register`, or in a scope the plugin does not reach (a
@@ -7,7 +8,9 @@
  * What gives it away is the key itself: Fastify hands `onRoute` hooks the options as
  * written, and a hook option that is present but `undefined` is what an unloaded
  * decoration reads as. A route written without the key is public by intent and is left
- * alone.
+ * alone. The imported `authenticate` is never undefined and finds the plugin of the
+ * route's scope per request; where no plugin reaches that scope it would answer 500 to
+ * every request, so that is refused at start-up too.
  *
  * The routes have to be seen as they are declared, before the plugin has loaded, so the
  * `onRoute` hook is added to every Fastify app when it is created: Fastify publishes each
@@ -17,6 +20,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ZitauthConfigError } from '@zitauth/core';
+import { authenticate, authenticateOptional, reachedByPlugin } from './hooks.js';
 
 /** The route hooks that run before the handler: where an authenticate hook could sit. */
 const HOOKS = ['onRequest', 'preParsing', 'preValidation', 'preHandler'] as const;
@@ -30,9 +34,17 @@ interface UndefinedHook {
   options: RouteOptions;
 }
 
+/** A route given an imported hook, which finds the plugin of the route's scope per request. */
+interface ImportedHook {
+  scope: FastifyInstance;
+  route: string;
+  name: 'authenticate' | 'authenticateOptional';
+}
+
 /** What one app's `onRoute` hook saw, and where (and when) zitauth plugins loaded in it. */
 interface Journal {
   declared: UndefinedHook[];
+  imported: ImportedHook[];
   /** `at`: how many routes had been declared when the plugin loaded in `scope`. */
   loads: { scope: object; at: number }[];
 }
@@ -43,18 +55,23 @@ const journals = new WeakMap<object, Journal>();
 /** The subscriber to `fastify.initialization`; exported for tests. */
 export function observeApp(message: unknown): void {
   const { fastify } = message as { fastify: FastifyInstance };
-  const journal: Journal = { declared: [], loads: [] };
+  const journal: Journal = { declared: [], imported: [], loads: [] };
   try {
     fastify.addHook('onRoute', function (this: FastifyInstance, route: RouteOptions) {
-      for (const hook of HOOKS) {
-        if (!Object.hasOwn(route, hook) || route[hook] !== undefined) continue;
-        for (const method of [route.method].flat()) {
-          journal.declared.push({
-            scope: this,
-            route: `${method} ${route.url}`,
-            hook,
-            options: route,
-          });
+      for (const method of [route.method].flat()) {
+        const name = `${method} ${route.url}`;
+        for (const hook of HOOKS) {
+          const given: unknown = route[hook];
+          if (given === undefined && Object.hasOwn(route, hook)) {
+            journal.declared.push({ scope: this, route: name, hook, options: route });
+          }
+          const hooks = [given].flat();
+          if (hooks.includes(authenticate)) {
+            journal.imported.push({ scope: this, route: name, name: 'authenticate' });
+          }
+          if (hooks.includes(authenticateOptional)) {
+            journal.imported.push({ scope: this, route: name, name: 'authenticateOptional' });
+          }
         }
       }
     });
@@ -82,6 +99,8 @@ export function refuseUndefinedHooks(app: FastifyInstance): boolean {
   app.addHook('onReady', async () => {
     const open = unprotected(journal);
     if (open.length > 0) throw new ZitauthConfigError(undefinedHooksMessage(open));
+    const unreached = journal.imported.filter(({ scope, name }) => !reachedByPlugin(scope, name));
+    if (unreached.length > 0) throw new ZitauthConfigError(unreachedMessage(unreached));
   });
   return true;
 }
@@ -122,5 +141,21 @@ function undefinedHooksMessage(open: readonly UndefinedHook[]): string {
     "(import { authenticate } from '@zitauth/fastify'), which is never undefined. " +
     'A public route leaves the hook option out or gives it [] (say, a plugin that passes ' +
     'on an optional hook).'
+  );
+}
+
+function unreachedMessage(unreached: readonly ImportedHook[]): string {
+  const named = unreached
+    .slice(0, LISTED)
+    .map(({ route, name }) => `${route} (${name})`)
+    .join(', ');
+  const more = unreached.length > LISTED ? ` and ${unreached.length - LISTED} more` : '';
+  const one = unreached.length === 1;
+  return (
+    `zitauth: ${named}${more} ${one ? 'uses' : 'use'} the imported hook, but no zitauth ` +
+    `plugin reaches ${one ? 'its scope' : 'their scopes'}, so ${one ? 'it' : 'they'} would ` +
+    'answer 500 to every request. Register the plugin with await app.register(zitauth, …) ' +
+    "in the route's scope or a parent one: a plugin registered in a sibling scope does not " +
+    'reach it.'
   );
 }

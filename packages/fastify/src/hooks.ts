@@ -167,6 +167,16 @@ export function ownHook(hook: ZitauthHook): ZitauthHook {
   return hook;
 }
 
+/** Whether `scope` has the plugin's own hook `name`: a zitauth plugin reaches it. */
+export function reachedByPlugin(
+  scope: { hasDecorator(name: string): boolean },
+  name: 'authenticate' | 'authenticateOptional',
+): boolean {
+  if (!scope.hasDecorator(name)) return false;
+  const hook = (scope as unknown as Record<string, unknown>)[name];
+  return typeof hook === 'function' && decorated.has(hook as ZitauthHook);
+}
+
 const reportMisuse = createFaultReporter();
 
 /**
@@ -183,8 +193,8 @@ function delegate(name: 'authenticate' | 'authenticateOptional'): ZitauthHook {
     done?: HookHandlerDoneFunction,
   ): Promise<void> | void {
     const server = request.server;
-    const hook = server.hasDecorator(name) ? (server[name] as ZitauthHook | undefined) : undefined;
-    if (hook !== undefined && decorated.has(hook)) {
+    if (reachedByPlugin(server, name)) {
+      const hook = server[name];
       return done === undefined ? hook(request, reply) : hook(request, reply, done);
     }
     const fault = reportOperatorFault(

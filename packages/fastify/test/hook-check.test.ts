@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { describe, expect, it } from 'vitest';
-import { authenticate, zitauth, ZitauthConfigError } from '../src/index.js';
+import { authenticate, authenticateOptional, zitauth, ZitauthConfigError } from '../src/index.js';
 import { useHarness } from './harness.js';
 
 const { newApp, options } = useHarness();
@@ -186,5 +186,46 @@ describe('routes declared with an undefined hook', () => {
       );
     }
     await expect(app.ready()).resolves.toBe(app);
+  });
+});
+
+describe('routes given an imported hook that no plugin reaches', () => {
+  it('fails start-up when the plugin sits in a sibling scope; nothing listens', async () => {
+    const app = newApp();
+    await app.register(async (auth) => {
+      await auth.register(zitauth, options());
+    });
+    await app.register(
+      async (api) => {
+        api.get('/me', { onRequest: authenticate }, handler);
+      },
+      { prefix: '/api' },
+    );
+    const failure = app.listen({ port: 0, host: '127.0.0.1' });
+    await expect(failure).rejects.toThrow(ZitauthConfigError);
+    await expect(failure).rejects.toThrow(
+      /^zitauth: GET \/api\/me \(authenticate\), HEAD \/api\/me \(authenticate\) use the imported hook, but no zitauth plugin reaches their scopes, so they would answer 500 to every request.*a plugin registered in a sibling scope does not reach it/,
+    );
+    expect(app.server.listening).toBe(false);
+  });
+
+  it('fails start-up for a route of the parent scope when the plugin sits in a child', async () => {
+    const app = newApp();
+    app.post('/feed', { preHandler: [authenticateOptional] }, handler);
+    await app.register(async (child) => {
+      await child.register(zitauth, options());
+    });
+    await expect(app.ready()).rejects.toThrow(
+      /^zitauth: POST \/feed \(authenticateOptional\) uses the imported hook, but no zitauth plugin reaches its scope, so it would answer 500/,
+    );
+  });
+
+  it('starts when the plugin loads in the route’s scope after the route, and checks callers', async () => {
+    const app = newApp();
+    app.get('/me', { onRequest: authenticate }, handler);
+    await app.register(zitauth, options());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    expect((await fetch(`http://127.0.0.1:${port}/me`)).status).toBe(401);
   });
 });

@@ -1,16 +1,14 @@
 // Routes declared after an unawaited register, before the plugin loaded (app.authenticate
 // still undefined), fail start-up; every other order of routes and plugins starts.
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { describe, expect, it } from 'vitest';
 import { authenticate, zitauth, ZitauthConfigError } from '../src/index.js';
-import { observeApp } from '../src/hook-check.js';
 import { openRoutes, parseRoutes, routeKey } from '../src/route-check.js';
 import { useHarness } from './harness.js';
 
-const { newApp, options, bearer } = useHarness();
+const { newApp, newUnseenApp, options, bearer } = useHarness();
 
 /** GET `url` over real HTTP from a listening app: status only. */
 async function statusOf(app: FastifyInstance, url: string, headers: Record<string, string> = {}) {
@@ -22,13 +20,7 @@ describe('routes declared before the plugin loaded', () => {
   it('fails start-up for app.authenticate read after an unawaited register in an app created before the import', async () => {
     // The undefined-hook check (hook-check.test.ts) sees only apps created after the
     // package was imported; this one is made unseen, so the error handler check finds it.
-    unsubscribe('fastify.initialization', observeApp);
-    let app: FastifyInstance;
-    try {
-      app = newApp();
-    } finally {
-      subscribe('fastify.initialization', observeApp);
-    }
+    const app = newUnseenApp();
     void app.register(zitauth, options());
     app.get('/x', { onRequest: app.authenticate }, async () => 'open');
     const failure = app.listen({ port: 0, host: '127.0.0.1' });
@@ -42,13 +34,7 @@ describe('routes declared before the plugin loaded', () => {
   it('warns, as neither check can run, for an app created before the import with errorHandler: false', async () => {
     const lines: string[] = [];
     const logger = { level: 'warn', stream: { write: (line: string) => void lines.push(line) } };
-    unsubscribe('fastify.initialization', observeApp);
-    let app: FastifyInstance;
-    try {
-      app = newApp({ logger });
-    } finally {
-      subscribe('fastify.initialization', observeApp);
-    }
+    const app = newUnseenApp({ logger });
     const seen = newApp({ logger });
     for (const each of [app, seen]) {
       await each.register(zitauth, { ...options(), errorHandler: false });
