@@ -125,17 +125,21 @@ function encloses(outer: object, inner: object): boolean {
 
 const LISTED = 5;
 
-function undefinedHooksMessage(open: readonly UndefinedHook[]): string {
-  const named = open
+/** `GET /a (onRequest), … and 2 more`: the first routes, each with what it was given. */
+function listed<T extends { route: string }>(routes: readonly T[], given: (of: T) => string) {
+  const named = routes
     .slice(0, LISTED)
-    .map(({ route, hook }) => `${route} (${hook})`)
+    .map((of) => `${of.route} (${given(of)})`)
     .join(', ');
-  const more = open.length > LISTED ? ` and ${open.length - LISTED} more` : '';
+  return routes.length > LISTED ? `${named} and ${routes.length - LISTED} more` : named;
+}
+
+function undefinedHooksMessage(open: readonly UndefinedHook[]): string {
+  const one = open.length === 1;
   return (
-    `zitauth: ${named}${more} ${open.length === 1 ? 'was' : 'were'} declared with an ` +
-    `undefined hook where no zitauth plugin had loaded, so ${open.length === 1 ? 'it' : 'they'} ` +
-    'would be open: ' +
-    'app.authenticate is undefined until await app.register(zitauth, …) has run in the ' +
+    `zitauth: ${listed(open, (of) => of.hook)} ${one ? 'was' : 'were'} declared with an ` +
+    `undefined hook where no zitauth plugin had loaded, so ${one ? 'it' : 'they'} would be ` +
+    'open: app.authenticate is undefined until await app.register(zitauth, …) has run in the ' +
     "route's scope or a parent one (a plugin in a sibling scope does not reach it). Write " +
     'await app.register(zitauth, …) there before declaring routes, or use the imported hook ' +
     "(import { authenticate } from '@zitauth/fastify'), which is never undefined. " +
@@ -145,17 +149,12 @@ function undefinedHooksMessage(open: readonly UndefinedHook[]): string {
 }
 
 function unreachedMessage(unreached: readonly ImportedHook[]): string {
-  const named = unreached
-    .slice(0, LISTED)
-    .map(({ route, name }) => `${route} (${name})`)
-    .join(', ');
-  const more = unreached.length > LISTED ? ` and ${unreached.length - LISTED} more` : '';
   const one = unreached.length === 1;
   return (
-    `zitauth: ${named}${more} ${one ? 'uses' : 'use'} the imported hook, but no zitauth ` +
-    `plugin reaches ${one ? 'its scope' : 'their scopes'}, so ${one ? 'it' : 'they'} would ` +
-    'answer 500 to every request. Register the plugin with await app.register(zitauth, …) ' +
-    "in the route's scope or a parent one: a plugin registered in a sibling scope does not " +
-    'reach it.'
+    `zitauth: ${listed(unreached, (of) => of.name)} ${one ? 'uses' : 'use'} the ` +
+    `imported hook, but no zitauth plugin reaches ${one ? 'its scope' : 'their scopes'}, so ` +
+    `${one ? 'it' : 'they'} would answer 500 to every request. Register the plugin with ` +
+    "await app.register(zitauth, …) in the route's scope or a parent one: a plugin " +
+    'registered in a sibling scope does not reach it.'
   );
 }
