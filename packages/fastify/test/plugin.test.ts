@@ -285,6 +285,20 @@ describe('misuse fails closed', () => {
     ]);
   });
 
+  it('answers 500 to a scope hook of the imported authenticate that no plugin reaches', async () => {
+    const app = newApp();
+    await app.register(async (auth) => {
+      await auth.register(zitauth, options());
+    });
+    await app.register(async (api) => {
+      api.addHook('onRequest', authenticate);
+      api.get('/me', async () => 'open');
+    });
+    const res = await app.inject({ url: '/me', headers: await bearer() });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('open');
+  });
+
   it('renders that 500 with the generic body where the plugin renders errors', async () => {
     const app = await build();
     const hooks = { onRequest: [app.requireRoles('admin'), authenticate] };
