@@ -38,8 +38,12 @@ interface UndefinedHook {
 interface ImportedHook {
   scope: FastifyInstance;
   route: string;
+  hook: (typeof HOOKS)[number];
   name: 'authenticate' | 'authenticateOptional';
+  options: RouteOptions;
 }
+
+const IMPORTED = { authenticate, authenticateOptional } as const;
 
 /** What one app's `onRoute` hook saw, and where (and when) zitauth plugins loaded in it. */
 interface Journal {
@@ -65,12 +69,15 @@ export function observeApp(message: unknown): void {
           if (given === undefined && Object.hasOwn(route, hook)) {
             journal.declared.push({ scope: this, route: name, hook, options: route });
           }
-          const hooks = [given].flat();
-          if (hooks.includes(authenticate)) {
-            journal.imported.push({ scope: this, route: name, name: 'authenticate' });
-          }
-          if (hooks.includes(authenticateOptional)) {
-            journal.imported.push({ scope: this, route: name, name: 'authenticateOptional' });
+          for (const imported of ['authenticate', 'authenticateOptional'] as const) {
+            if (!gives(given, IMPORTED[imported])) continue;
+            journal.imported.push({
+              scope: this,
+              route: name,
+              hook,
+              name: imported,
+              options: route,
+            });
           }
         }
       }
@@ -85,21 +92,29 @@ export function observeApp(message: unknown): void {
 
 subscribe('fastify.initialization', observeApp);
 
+/** Whether a route's hook option holds `hook`, alone or in an array. */
+function gives(option: unknown, hook: unknown): boolean {
+  return option === hook || (Array.isArray(option) && option.includes(hook));
+}
+
 /**
  * Records that a zitauth plugin loaded in `app`'s scope now, and refuses start-up (in an
  * `onReady` hook, before the server listens) if the app has a route declared with an
- * `undefined` hook while no zitauth plugin had loaded in its scope or a parent one.
- * Returns `false` for an app created before this module was imported, which it cannot
- * check.
+ * `undefined` hook while no zitauth plugin had loaded in its scope or a parent one, or a
+ * route given an imported hook that no zitauth plugin reaches. Returns `false` for an app
+ * created before this module was imported, which it cannot check.
  */
-export function refuseUndefinedHooks(app: FastifyInstance): boolean {
+export function refuseHooksThatCannotProtect(app: FastifyInstance): boolean {
   const journal = journals.get(app.server);
   if (journal === undefined) return false;
   journal.loads.push({ scope: app, at: journal.declared.length });
   app.addHook('onReady', async () => {
     const open = unprotected(journal);
     if (open.length > 0) throw new ZitauthConfigError(undefinedHooksMessage(open));
-    const unreached = journal.imported.filter(({ scope, name }) => !reachedByPlugin(scope, name));
+    const unreached = journal.imported.filter(
+      ({ scope, hook, name, options }) =>
+        gives(options[hook], IMPORTED[name]) && !reachedByPlugin(scope, name),
+    );
     if (unreached.length > 0) throw new ZitauthConfigError(unreachedMessage(unreached));
   });
   return true;

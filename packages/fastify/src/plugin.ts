@@ -16,7 +16,7 @@ import {
   type ZitauthHook,
 } from './hooks.js';
 import { createFaultReporter } from './operator-log.js';
-import { refuseUndefinedHooks } from './hook-check.js';
+import { refuseHooksThatCannotProtect } from './hook-check.js';
 import { refuseRoutesDeclaredBeforeLoad } from './route-check.js';
 import { resolvePluginOptions, type AuthOptions } from './options.js';
 
@@ -55,8 +55,9 @@ export type ZitauthOptions = AuthOptions | Verifier;
 const plugin: FastifyPluginAsync<ZitauthOptions> = async (app: FastifyInstance, options) => {
   const { verifier, required, renderErrors, owned, checkOnReady } = resolvePluginOptions(options);
   // Routes whose hook was undefined when declared (app.authenticate read before this load,
-  // or in a scope it does not reach) fail start-up naming them, with or without our handler.
-  if (!refuseUndefinedHooks(app) && !renderErrors) app.log.warn(UNCHECKED);
+  // or in a scope it does not reach), or whose imported hook no plugin reaches, fail
+  // start-up naming them, with or without our handler.
+  if (!refuseHooksThatCannotProtect(app) && !renderErrors) app.log.warn(UNCHECKED);
   // Routes declared after an unawaited register, before this load, got the error handler
   // set below but were never seen: start-up fails naming them (before the IdP check, which
   // needs the network). Without our handler there is no trace of them to find.
