@@ -4,12 +4,15 @@
  * normalized types are camelCase. Durations are in milliseconds unless they mirror a
  * JWT claim (seconds).
  */
-import type { CacheStore } from './cache.js';
+import type { CacheStore } from './verification/cache.js';
 import type { DpopChallenge } from './errors.js';
-import type { NonceOptions } from './dpop-nonce.js';
-import type { FetchLike } from './http.js';
-import type { KeyFileInput } from './key-file.js';
-import type { ProtectedResource, ProtectedResourceOptions } from './resource-metadata.js';
+import type { NonceOptions } from './verification/dpop-nonce.js';
+import type { FetchLike } from './idp/http.js';
+import type { KeyFileInput } from './idp/key-file.js';
+import type {
+  ProtectedResource,
+  ProtectedResourceOptions,
+} from './adapter-kit/resource-metadata.js';
 
 /** ZITADEL's role shape: `{ roleKey: { orgId: orgPrimaryDomain } }`. */
 export type Roles = Record<string, Record<string, string>>;

@@ -3,7 +3,7 @@
  * (with tolerance and non-finite values), maximum age, audience, client and subject.
  */
 import { describe, expect, it } from 'vitest';
-import { checkClaims, type ClaimPolicy } from '../src/claim-checks.js';
+import { checkClaims, type ClaimPolicy } from '../src/verification/claim-checks.js';
 import { InvalidTokenError } from '../src/errors.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';

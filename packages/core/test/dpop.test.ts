@@ -13,7 +13,7 @@ import {
   type Verifier,
   type VerifierOptions,
 } from '../src/index.js';
-import { jwkThumbprint, normalizeHtu } from '../src/dpop.js';
+import { jwkThumbprint, normalizeHtu } from '../src/verification/dpop.js';
 
 let idp: TestIdp;
 const verifiers: Verifier[] = [];

@@ -15,7 +15,7 @@ import {
   idpFetch,
   parseJsonObject,
   type FetchLike,
-} from '../src/http.js';
+} from '../src/idp/http.js';
 
 /** A fetch that answers with `response` and records what it was called with. */
 function answering(response: () => Response): FetchLike & { calls: RequestInit[] } {

@@ -14,10 +14,14 @@ import {
 } from 'node:crypto';
 import { compactVerify, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeSegment, verifyCompact, verifySignature } from '../src/jws-signature.js';
+import {
+  decodeSegment,
+  verifyCompact,
+  verifySignature,
+} from '../src/verification/jws-signature.js';
 import { ZitauthError } from '../src/errors.js';
-import { createKeySet } from '../src/key-set.js';
-import { createLocalVerifier } from '../src/local-verifier.js';
+import { createKeySet } from '../src/idp/key-set.js';
+import { createLocalVerifier } from '../src/verification/local-verifier.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const PROJECT = '178204173316174381';

@@ -13,7 +13,7 @@ import {
   parseKeySet,
   type KeySet,
   type KeySetOptions,
-} from '../src/key-set.js';
+} from '../src/idp/key-set.js';
 
 const JWKS_URI = 'https://acme.zitadel.cloud/oauth/v2/keys';
 const T0 = Date.UTC(2026, 0, 1);

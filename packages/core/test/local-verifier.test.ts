@@ -23,8 +23,8 @@ import {
   ZitauthConfigError,
   type ZitauthError,
 } from '../src/errors.js';
-import { createKeySet } from '../src/key-set.js';
-import { createLocalVerifier, translateJoseError } from '../src/local-verifier.js';
+import { createKeySet } from '../src/idp/key-set.js';
+import { createLocalVerifier, translateJoseError } from '../src/verification/local-verifier.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const PROJECT = '178204173316174381';

@@ -16,11 +16,11 @@ import {
   type TokenClientOptions,
 } from '@zitauth/core/token-client';
 import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
-import type { FetchLike } from '../src/http.js';
+import type { FetchLike } from '../src/idp/http.js';
 import { findOperatorFault } from '../src/observability/operator-fault.js';
-import type { ServiceAccountKeyFile } from '../src/key-file.js';
-import { backoffDelay, resolveRetryPolicy, sleep, withRetry } from '../src/retry.js';
-import { buildScope } from '../src/token-scopes.js';
+import type { ServiceAccountKeyFile } from '../src/idp/key-file.js';
+import { backoffDelay, resolveRetryPolicy, sleep, withRetry } from '../src/idp/retry.js';
+import { buildScope } from '../src/token-client/token-scopes.js';
 
 const ISSUER = 'https://idp.example';
 const TOKEN_ENDPOINT = `${ISSUER}/oauth/v2/token`;

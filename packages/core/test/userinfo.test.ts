@@ -13,7 +13,7 @@ import {
   UpstreamError,
   ZitauthConfigError,
 } from '../src/errors.js';
-import type { FetchLike } from '../src/http.js';
+import type { FetchLike } from '../src/idp/http.js';
 import { findOperatorFault } from '../src/observability/operator-fault.js';
 
 const ISSUER = 'https://idp.example';
