@@ -10,7 +10,7 @@ import {
   checkGuard,
   headerValues,
   nodeTokenRequest,
-} from '../src/adapter-kit/adapter-kit.js';
+} from '../src/adapter-kit/index.js';
 import type { AuthContext, Verifier } from '../src/types.js';
 
 const caller = { subject: 'user-1' } as AuthContext;

@@ -1,9 +1,10 @@
 /**
  * The adapter kit: what Express, Koa and Fastify share so they behave the same by
- * construction. `adapter-kit.ts` resolves options, maps a Node request to a
- * `TokenRequest` and builds route guards; `authorize.ts` holds the role and scope
- * decisions those guards make; `resource-metadata.ts` is the RFC 9728 document an API
- * serves.
+ * construction. `adapter-kit.ts` resolves options and asks the verifier the cheapest
+ * way, `node-request.ts` maps a Node request to a `TokenRequest`, `guards.ts` builds
+ * route guards from the role and scope decisions of `authorize.ts`, `misuse.ts` answers
+ * zitauth used in a way that cannot protect a route, and `resource-metadata.ts` is the
+ * RFC 9728 document an API serves.
  */
 export {
   hasAllRoles,
@@ -36,22 +37,23 @@ export {
   answerRequest,
   authenticateRequest,
   booleanOption,
-  challengeOptions,
-  checkGuard,
-  guardWithoutAuth,
-  headerValues,
   isVerifier,
-  issuerGuard,
-  nodeTokenRequest,
   resolveAuthOptions,
-  roleGuard,
-  scopeGuard,
   type AdapterOptions,
   type AuthOptions,
+  type ResolvedAuth,
+} from './adapter-kit.js';
+export { headerValues, nodeTokenRequest } from './node-request.js';
+export {
+  challengeOptions,
+  checkGuard,
+  issuerGuard,
+  roleGuard,
+  scopeGuard,
   type Guard,
   type OrgSource,
   type RequestAccess,
-  type ResolvedAuth,
   type RoleGuardOptions,
   type ScopeGuardOptions,
-} from './adapter-kit.js';
+} from './guards.js';
+export { guardWithoutAuth } from './misuse.js';
