@@ -1,12 +1,13 @@
 /**
  * Verification: how a request's token becomes an `AuthContext` or a refusal. The
  * pipeline (`verifier.ts`) extracts the one bearer token (`extract.ts`), looks it up in
- * the cache (`cache.ts`, `refusal-cache.ts`), verifies a JWT locally (`local-verifier.ts`,
- * `jwt-shape.ts`, `jws-signature.ts`) or asks the IdP (`introspection.ts`), applies the
- * same claim rules to both (`claim-checks.ts`), checks a DPoP binding (`dpop.ts`,
- * `dpop-nonce.ts`) and normalizes the claims (`claims.ts`). Options are checked once
- * (`options.ts`), the start-up check is `readiness.ts`, several issuers are
- * `multi-issuer.ts`, and `answer.ts` hands adapters refusals as values.
+ * the cache (`cache.ts`, `cache-policy.ts`, `refusal-cache.ts`), routes it (`check.ts`)
+ * to a local JWT check (`local-verifier.ts`, `jwt-shape.ts`, `jws-signature.ts`) or to
+ * the IdP (`introspection.ts`), applies the same claim rules to both (`claim-checks.ts`),
+ * checks a DPoP binding (`dpop.ts`, `dpop-nonce.ts`) and normalizes the claims
+ * (`claims.ts`). Options are checked once (`options.ts`), the start-up check is
+ * `readiness.ts`, several issuers are `multi-issuer.ts`, and `answer.ts` hands adapters
+ * refusals as values.
  */
 export { createVerifier, isCompactJws } from './verifier.js';
 export {

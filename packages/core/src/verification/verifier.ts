@@ -5,15 +5,8 @@
  * SHA-256 of the token for at most `maxTtlMs` and never past the token's `exp`; cached
  * claims are re-checked on every hit, so an entry can never outlive its token's validity.
  */
-import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import {
-  createMemoryStore,
-  createSingleFlight,
-  tokenHash,
-  type CacheFill,
-  type CacheStore,
-} from './cache.js';
+import { createMemoryStore, createSingleFlight, tokenHash, type CacheFill } from './cache.js';
 import { ANSWER_SYNC, asRefusal, thrown, type Answering } from './answer.js';
 import { createRefusalCache } from './refusal-cache.js';
 import { checkClaims, checkLifetime, type ClaimPolicy } from './claim-checks.js';
@@ -24,7 +17,6 @@ import {
   toAuthContext,
   type RolesSource,
 } from './claims.js';
-import { createDiscovery } from '../idp/discovery.js';
 import { checkBinding, createDpop, type CheckedProof, type DpopRuntime } from './dpop.js';
 import {
   DpopProofError,
@@ -40,14 +32,9 @@ import {
   type ExtractOptions,
 } from './extract.js';
 import type { HttpOptions } from '../idp/http.js';
-import { createIntrospector, type Introspector } from './introspection.js';
-import { createKeySet, type KeySet } from '../idp/key-set.js';
-import { looksLikeJws } from './jwt-shape.js';
-import { createLocalVerifier, type LocalVerify } from './local-verifier.js';
 import { createNodeTransport } from '../idp/node-transport.js';
 import { publishCacheLookUp, publishRefused, publishVerified } from '../observability/decisions.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
-import { createReadinessCheck } from './readiness.js';
 import { createProtectedResource, type BearerMethod } from '../adapter-kit/resource-metadata.js';
 import type {
   AuthContext,
@@ -56,251 +43,18 @@ import type {
   VerifierOptions,
   ZitauthVerifier,
 } from '../types.js';
+import { createCheck } from './check.js';
+import {
+  cachePrefix,
+  INACTIVE,
+  isInactive,
+  safeStore,
+  ttlOf,
+  untilExp,
+  type Entry,
+} from './cache-policy.js';
 
-/**
- * A token in the form of a compact JWS (three segments, the first a JSON header), so it
- * is verified as a JWT: one that is not canonical base64url is then refused as
- * malformed rather than sent to introspection as if it were opaque.
- */
-export function isCompactJws(token: string): boolean {
-  return looksLikeJws(token);
-}
-
-/** The uncached check of one token; `known` when it was seen active before. */
-type Check = (token: string, known: boolean) => Promise<CachedResult>;
-
-/**
- * Why an opaque token is refused without introspection, for the operator (the caller
- * sees only "type not accepted"). ZITADEL issues opaque access tokens unless the
- * application is set to JWT, so this is the first thing a new set-up runs into.
- */
-const OPAQUE_NEEDS_INTROSPECTION = new Error(
-  'opaque tokens need `introspection` credentials: set introspection: { clientId, clientSecret } or { keyFile } ' +
-    "(ZITADEL's default access token type is opaque), or set the application's token type to JWT",
-);
-
-type EndpointOf = (
-  override: string | undefined,
-  name: 'jwks_uri' | 'introspection_endpoint',
-) => () => Promise<string>;
-
-/** The local JWT path (and its key set, for the start-up check), unless every token is introspected. */
-function localPath(
-  config: ResolvedOptions,
-  http: HttpOptions,
-  policy: ClaimPolicy,
-  endpoint: EndpointOf,
-): { verifyJwt: LocalVerify; keySet: KeySet } | undefined {
-  if (config.mode === 'introspect') return undefined;
-  const keySet = createKeySet({
-    ...config.jwks,
-    jwksUri: endpoint(config.jwksUri, 'jwks_uri'),
-    http,
-    now: config.now,
-  });
-  const verifyJwt = createLocalVerifier({
-    keySet,
-    policy,
-    algorithms: config.algorithms,
-    strictJwtProfile: config.strictJwtProfile,
-    requireJti: config.requireJti,
-    requiredClaims: config.requiredClaims,
-    maxTokenLifetimeMs: config.maxTokenLifetimeMs,
-    now: config.now,
-    dpopBinding: config.dpop !== undefined,
-  });
-  return { verifyJwt, keySet };
-}
-
-/** The introspection path, when credentials are configured. */
-function introspectionPath(
-  config: ResolvedOptions,
-  http: HttpOptions,
-  endpoint: EndpointOf,
-): Introspector | undefined {
-  if (config.introspection === undefined) return undefined;
-  return createIntrospector({
-    issuer: config.issuer,
-    endpoint: endpoint(config.introspectionEndpoint, 'introspection_endpoint'),
-    auth: config.introspection,
-    http,
-    maxConcurrent: config.cache.maxConcurrentIntrospections,
-    reservedForKnown: config.cache.reservedIntrospections,
-    circuitBreaker: { ...config.circuitBreaker, now: config.now },
-    now: config.now,
-    dpopBinding: config.dpop !== undefined,
-  });
-}
-
-/**
- * A JWT's claims, plus `scope` from its introspection answer when the JWT has none:
- * ZITADEL leaves scope out of JWT access tokens but answers it from introspection, so
- * `introspectJwt` is how scope guards work on ZITADEL JWTs.
- */
-function withScope(
-  claims: Record<string, unknown>,
-  introspected: Record<string, unknown>,
-): Record<string, unknown> {
-  if ('scope' in claims || 'scp' in claims || !('scope' in introspected)) return claims;
-  return { ...claims, scope: introspected['scope'] };
-}
-
-/**
- * The uncached check of one token, routed by its form and the configured mode, and the
- * start-up check of the same IdP parts.
- */
-function createCheck(
-  config: ResolvedOptions,
-  http: HttpOptions,
-  policy: ClaimPolicy,
-): { check: Check; checkSync: CheckSync; ready: () => Promise<void> } {
-  const discovery = createDiscovery(config.issuer, {
-    ...http,
-    now: config.now,
-    endpointOrigins: config.endpointOrigins,
-    allowInsecureHttp: config.allowInsecureHttp,
-  });
-  const endpoint: EndpointOf = (override, name) =>
-    override === undefined ? () => discovery.endpoint(name) : () => Promise.resolve(override);
-  const local = localPath(config, http, policy, endpoint);
-  const verifyJwt = local?.verifyJwt;
-  const introspect = introspectionPath(config, http, endpoint);
-  const ready = createReadinessCheck({ keySet: local?.keySet, introspect });
-
-  async function introspected(
-    token: string,
-    kind: 'jwt' | 'opaque',
-    known: boolean,
-  ): Promise<CachedResult> {
-    const claims = await introspect!(token, known);
-    if (claims === null) return { active: false };
-    checkClaims(claims, policy, config.now());
-    return { active: true, kind, claims };
-  }
-
-  const check: Check = async (token, known) => {
-    const jws = isCompactJws(token);
-    if (jws && verifyJwt !== undefined) {
-      const claims = await verifyJwt(token);
-      if (!config.introspectJwt) return { active: true, kind: 'jwt', claims };
-      const live = await introspected(token, 'jwt', known);
-      return live.active
-        ? { active: true, kind: 'jwt', claims: withScope(claims, live.claims) }
-        : live;
-    }
-    if (config.mode === 'jwt') throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_MALFORMED');
-    if (introspect === undefined) {
-      throw new InvalidTokenError('ERR_ZITAUTH_TOKEN_TYPE', { cause: OPAQUE_NEEDS_INTROSPECTION });
-    }
-    return introspected(token, jws ? 'jwt' : 'opaque', known);
-  };
-  // A JWT checked locally needs no I/O once the keys are in memory: no promise then.
-  const verifyJwtSync = config.introspectJwt ? undefined : verifyJwt?.sync;
-  const checkSync: CheckSync = (token) => {
-    if (verifyJwtSync === undefined || !isCompactJws(token)) return undefined;
-    const claims = verifyJwtSync(token);
-    if (claims === undefined || claims instanceof ZitauthError) return claims;
-    return { active: true, kind: 'jwt', claims };
-  };
-  return { check, checkSync, ready };
-}
-
-/**
- * {@link Check} when it needs no I/O: the result, the token's refusal (returned), or
- * undefined (use `check`).
- */
-type CheckSync = (token: string) => CachedResult | ZitauthError | undefined;
-
-/**
- * Cache key prefix: a hash of everything that decides whether a token is accepted. With a
- * shared store, a lenient verifier's result must never be served to a stricter one (other
- * algorithms, required claims, audiences...), and the header rules are not re-run on a
- * hit. Policy fields are picked by exclusion, so an option added later is covered unless
- * it is listed here as not deciding acceptance.
- */
-export function cachePrefix(config: ResolvedOptions): string {
-  const {
-    fetch: _fetch,
-    now: _now,
-    cache: _cache,
-    jwks: _jwks,
-    timeoutMs: _timeoutMs,
-    realm: _realm,
-    transport: _transport,
-    circuitBreaker: _circuitBreaker,
-    introspection,
-    dpop,
-    ...policy
-  } = config;
-  // The introspection client decides which tokens the IdP reports active; its secret does not.
-  const client =
-    introspection === undefined
-      ? null
-      : 'clientId' in introspection
-        ? introspection.clientId
-        : 'key-file';
-  // Only the mode decides whether a bound token may be cached as active; the proof rules
-  // run on every request, and the replay store and nonce secret must not be serialized.
-  const scope = JSON.stringify(
-    dpop === undefined ? { ...policy, client } : { ...policy, client, dpop: dpop.mode },
-  );
-  return `zitauth:${createHash('sha256').update(scope).digest('base64url').slice(0, 16)}:`;
-}
-
-/** Milliseconds until an active result's token expires (0 without `exp`). */
-function untilExp(result: CachedResult & { active: true }, config: ResolvedOptions): number {
-  const exp = result.claims['exp'];
-  return typeof exp === 'number' ? exp * 1000 - config.now() : 0;
-}
-
-/** How long a result may be reused: bounded by the cache limit and by the token's `exp`. */
-function ttlOf(result: CachedResult, config: ResolvedOptions): number {
-  if (!result.active) return config.cache.inactiveTtlMs;
-  return Math.min(config.cache.maxTtlMs, untilExp(result, config));
-}
-
-/** What the in-process store keeps for a token the IdP reports inactive. */
-const INACTIVE = Object.freeze({ inactive: true as const });
-
-/**
- * One object per cached token: its frozen AuthContext (claims included, re-checked on
- * every hit), or INACTIVE. Nothing else is kept per entry, so an entry costs what the
- * caller is handed anyway (see the core README's caching section for the figures).
- */
-type Entry = AuthContext | typeof INACTIVE;
-
-function isInactive(entry: Entry): entry is typeof INACTIVE {
-  return entry === INACTIVE;
-}
-
-/** A store that never fails a request: a broken shared cache degrades to a miss. */
-function safeStore(store: CacheStore<CachedResult>) {
-  const safe = {
-    async get(key: string): Promise<CachedResult | undefined> {
-      try {
-        return await store.get(key);
-      } catch {
-        return undefined;
-      }
-    },
-    async set(key: string, value: CachedResult, ttlMs: number): Promise<void> {
-      if (ttlMs <= 0) return;
-      try {
-        await store.set(key, value, ttlMs);
-      } catch {
-        // A failed write only costs a later cache miss.
-      }
-    },
-    /** Loads a missed entry, fleet-wide once when the store can (see `CacheStore.fill`). */
-    async fill(key: string, load: () => Promise<CacheFill<CachedResult>>): Promise<CachedResult> {
-      if (store.fill !== undefined) return store.fill(key, load);
-      const { value, ttlMs } = await load();
-      await safe.set(key, value, ttlMs);
-      return value;
-    },
-  };
-  return safe;
-}
+export { isCompactJws } from './check.js';
 
 /** Where tokens are accepted, as RFC 9728's `bearer_methods_supported` names it. */
 export function bearerMethods(transport: ResolvedOptions['transport']): BearerMethod[] {
