@@ -22,35 +22,17 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { createNonces, type NonceOptions, type Nonces } from './dpop-nonce.js';
+import { createNonces, type Nonces } from './dpop-nonce.js';
 import { verifySignature } from './jws-signature.js';
 import {
   DpopNonceError,
   DpopProofError,
   InvalidRequestError,
   InvalidTokenError,
-  ZitauthConfigError,
 } from '../errors.js';
 import { describeCause, upstreamFault } from '../observability/operator-fault.js';
-import type { DpopOptions, DpopReplayStore, TokenRequest } from '../types.js';
-
-/** How a verifier treats DPoP: off (bound tokens refused), allowed beside Bearer, or required. */
-export type DpopMode = 'off' | 'allowed' | 'required';
-
-/** DPoP settings with every default applied (absent when DPoP is off). */
-export interface ResolvedDpop {
-  mode: 'allowed' | 'required';
-  /** Accepted proof algorithms, in configured order (the challenge's `algs`). */
-  algorithms: readonly string[];
-  /** Oldest accepted proof `iat`, in milliseconds before now (plus the clock tolerance). */
-  maxAgeMs: number;
-  /** The origin and path prefix clients use, when a proxy stands in front. */
-  externalUrl: string | undefined;
-  /** Where proof ids are remembered; undefined for the in-process default. */
-  replayStore: DpopReplayStore | undefined;
-  /** Server nonces, when on. */
-  nonce: NonceOptions | undefined;
-}
+import type { DpopReplayStore, TokenRequest } from '../types.js';
+import type { ResolvedDpop } from './dpop-options.js';
 
 /** A proof that passed every check: the key it was signed with and how to remember it. */
 export interface CheckedProof {
@@ -81,8 +63,6 @@ const MAX_PROOF_BYTES = 8192;
 const MAX_JTI_LENGTH = 256;
 /** Proof ids the default store remembers at once. */
 const DEFAULT_REPLAY_ENTRIES = 100_000;
-/** Default `iat` window: a proof is made for one request, right before it. */
-export const DEFAULT_PROOF_MAX_AGE_MS = 60_000;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Private members of RSA, EC and OKP keys, and the secret of an `oct` key. */
@@ -384,91 +364,4 @@ export function checkBinding(
   if (jkt === undefined || !sameText(jkt, proof.jkt)) {
     throw new InvalidTokenError('ERR_ZITAUTH_DPOP_KEY_MISMATCH');
   }
-}
-
-function fail(message: string): never {
-  throw new ZitauthConfigError(`zitauth: ${message}`);
-}
-
-function resolveAlgorithms(value: unknown, supported: readonly string[]): readonly string[] {
-  if (value === undefined) return supported;
-  if (!Array.isArray(value) || value.length === 0) {
-    fail('dpop.algorithms must be a non-empty array of asymmetric JWS algorithms');
-  }
-  for (const alg of value as unknown[]) {
-    if (typeof alg !== 'string' || !supported.includes(alg)) {
-      fail(`dpop.algorithms: "${String(alg).slice(0, 20)}" is not one of ${supported.join(', ')}`);
-    }
-  }
-  return Object.freeze([...(value as string[])]);
-}
-
-/** An absolute http(s) URL without query or fragment; its trailing slash dropped. */
-function resolveExternalUrl(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
-  if (
-    url === undefined ||
-    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
-    url.search !== '' ||
-    url.hash !== '' ||
-    url.username !== '' ||
-    url.password !== ''
-  ) {
-    return fail(
-      'dpop.externalUrl must be the absolute URL clients call, e.g. "https://api.example.com" or "https://example.com/api"',
-    );
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function resolveReplayStore(value: unknown): DpopReplayStore | undefined {
-  if (value === undefined) return undefined;
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof (value as Partial<DpopReplayStore>).setIfAbsent !== 'function'
-  ) {
-    fail(
-      'dpop.replayStore must have setIfAbsent(key, value, ttlMs) (e.g. createRedisKeyValueStore from @zitauth/redis)',
-    );
-  }
-  return value as DpopReplayStore;
-}
-
-function resolveNonce(value: unknown): NonceOptions | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return {};
-  if (typeof value !== 'object' || value === null) {
-    fail('dpop.nonce must be true or { secret?, lifetimeMs? }');
-  }
-  return value as NonceOptions;
-}
-
-/** Validates the `dpop` option; undefined when DPoP is off. */
-export function resolveDpop(
-  value: DpopMode | DpopOptions | undefined,
-  supported: readonly string[],
-): ResolvedDpop | undefined {
-  if (value === undefined || value === 'off') return undefined;
-  const options: DpopOptions = typeof value === 'string' ? { mode: value } : value;
-  if (typeof options !== 'object' || options === null) {
-    fail('dpop must be "off", "allowed", "required" or { mode, … }');
-  }
-  if (options.mode === 'off') return undefined;
-  if (options.mode !== 'allowed' && options.mode !== 'required') {
-    fail('dpop.mode must be "off", "allowed" or "required"');
-  }
-  const maxAgeMs = options.proofMaxAgeMs ?? DEFAULT_PROOF_MAX_AGE_MS;
-  if (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs <= 0) {
-    fail('dpop.proofMaxAgeMs must be a positive number of milliseconds');
-  }
-  return {
-    mode: options.mode,
-    algorithms: resolveAlgorithms(options.algorithms, supported),
-    maxAgeMs,
-    externalUrl: resolveExternalUrl(options.externalUrl),
-    replayStore: resolveReplayStore(options.replayStore),
-    nonce: resolveNonce(options.nonce),
-  };
 }

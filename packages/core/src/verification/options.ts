@@ -6,7 +6,7 @@
  * accept tokens meant for someone else.
  */
 import { DEFAULT_REALM, ZitauthConfigError } from '../errors.js';
-import { resolveDpop, type ResolvedDpop } from './dpop.js';
+import { resolveDpop, type ResolvedDpop } from './dpop-options.js';
 import { checkIdpUrl as checkUrl, resolveOrigins } from '../idp/idp-url.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_MS, DEFAULT_REQUIRED_CLAIMS } from './local-verifier.js';
 import type { FetchLike } from '../idp/http.js';
