@@ -10,10 +10,10 @@ import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
 import {
   FAILURE_BACKOFF_MS,
   createKeySet,
-  parseKeySet,
   type KeySet,
   type KeySetOptions,
 } from '../src/idp/key-set.js';
+import { parseKeySet } from '../src/idp/jwk.js';
 
 const JWKS_URI = 'https://acme.zitadel.cloud/oauth/v2/keys';
 const T0 = Date.UTC(2026, 0, 1);

@@ -2,9 +2,9 @@
  * IdP access: every call zitauth makes to the identity provider and what guards it.
  * `http.ts` (timeouts, no redirects, bounded bodies) and `node-transport.ts` (keep-alive
  * agents) carry the calls; `idp-url.ts` refuses URLs credentials must not go to;
- * `discovery.ts` and `key-set.ts` read the IdP's metadata and signing keys;
- * `client-auth.ts` and `key-file.ts` authenticate the client; `circuit-breaker.ts`,
- * `retry.ts` and `limiter.ts` keep an outage from becoming a flood.
+ * `discovery.ts` and `key-set.ts` read the IdP's metadata and signing keys, and `jwk.ts`
+ * picks the key for a token; `client-auth.ts` and `key-file.ts` authenticate the client;
+ * `circuit-breaker.ts`, `retry.ts` and `limiter.ts` keep an outage from becoming a flood.
  */
 export {
   idpFetch,

@@ -27,7 +27,8 @@ import {
   compactSegments,
   type AccessTokenRules,
 } from './jwt-shape.js';
-import { isSupportedAlgorithm, type KeySet } from '../idp/key-set.js';
+import { isSupportedAlgorithm } from '../idp/jwk.js';
+import type { KeySet } from '../idp/key-set.js';
 
 /** Claims a JWT access token must carry unless configured otherwise (ZITADEL sends both). */
 export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['iat', 'client_id']);
