@@ -18,10 +18,10 @@ import {
   decodeSegment,
   verifyCompact,
   verifySignature,
-} from '../src/verification/jws-signature.js';
-import { ZitauthError } from '../src/errors.js';
-import { createKeySet } from '../src/idp/key-set.js';
-import { createLocalVerifier } from '../src/verification/local-verifier.js';
+} from '../../src/verification/jws-signature.js';
+import { ZitauthError } from '../../src/errors.js';
+import { createKeySet } from '../../src/idp/key-set.js';
+import { createLocalVerifier } from '../../src/verification/local-verifier.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const PROJECT = '178204173316174381';

@@ -10,11 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
-import type { FetchLike } from '../src/idp/http.js';
-import { createIntrospector, type IntrospectorOptions } from '../src/verification/introspection.js';
-import type { KeyFileInput } from '../src/idp/key-file.js';
-import { findOperatorFault, OperatorFault } from '../src/observability/operator-fault.js';
+import { UpstreamError, ZitauthConfigError } from '../../src/errors.js';
+import type { FetchLike } from '../../src/idp/http.js';
+import {
+  createIntrospector,
+  type IntrospectorOptions,
+} from '../../src/verification/introspection.js';
+import type { KeyFileInput } from '../../src/idp/key-file.js';
+import { findOperatorFault, OperatorFault } from '../../src/observability/operator-fault.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const ENDPOINT = `${ISSUER}/oauth/v2/introspect`;

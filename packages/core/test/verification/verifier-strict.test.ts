@@ -9,7 +9,7 @@ import {
   type CachedResult,
   type Verifier,
   type VerifierOptions,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let idp: TestIdp;
 const verifiers: Verifier[] = [];

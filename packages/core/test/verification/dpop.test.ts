@@ -12,8 +12,8 @@ import {
   type TokenRequest,
   type Verifier,
   type VerifierOptions,
-} from '../src/index.js';
-import { jwkThumbprint, normalizeHtu } from '../src/verification/dpop.js';
+} from '../../src/index.js';
+import { jwkThumbprint, normalizeHtu } from '../../src/verification/dpop.js';
 
 let idp: TestIdp;
 const verifiers: Verifier[] = [];

@@ -11,8 +11,8 @@ import {
   formUrlEncode,
   privateKeyJwtFields,
   signAssertion,
-} from '../src/idp/client-auth.js';
-import { loadKeyFile } from '../src/idp/key-file.js';
+} from '../../src/idp/client-auth.js';
+import { loadKeyFile } from '../../src/idp/key-file.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

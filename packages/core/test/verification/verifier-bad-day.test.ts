@@ -10,7 +10,7 @@ import {
   operatorFaultOf,
   type Verifier,
   type VerifierOptions,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let idp: TestIdp;
 let introspection: { clientId: string; clientSecret: string };

@@ -9,9 +9,9 @@ import {
   requireScopes,
   roleOrganizations,
   type AuthContext,
-} from '../src/index.js';
-import { JWT_WITHOUT_SCOPE_HINT } from '../src/adapter-kit/authorize.js';
-import { toAuthContext, createRolesSource } from '../src/verification/claims.js';
+} from '../../src/index.js';
+import { JWT_WITHOUT_SCOPE_HINT } from '../../src/adapter-kit/authorize.js';
+import { toAuthContext, createRolesSource } from '../../src/verification/claims.js';
 
 const ACME = '178204173316174381';
 const OTHER = '200000000000000001';

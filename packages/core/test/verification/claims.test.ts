@@ -7,7 +7,7 @@ import {
   projectRolesClaim,
   toAuthContext,
   ZITADEL_ROLES_CLAIM,
-} from '../src/verification/claims.js';
+} from '../../src/verification/claims.js';
 
 const base = {
   iss: 'https://idp.example',

@@ -15,12 +15,12 @@ import {
   TokenUnavailableError,
   type TokenClientOptions,
 } from '@zitauth/core/token-client';
-import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
-import type { FetchLike } from '../src/idp/http.js';
-import { findOperatorFault } from '../src/observability/operator-fault.js';
-import type { ServiceAccountKeyFile } from '../src/idp/key-file.js';
-import { backoffDelay, resolveRetryPolicy, sleep, withRetry } from '../src/idp/retry.js';
-import { buildScope } from '../src/token-client/token-scopes.js';
+import { UpstreamError, ZitauthConfigError } from '../../src/errors.js';
+import type { FetchLike } from '../../src/idp/http.js';
+import { findOperatorFault } from '../../src/observability/operator-fault.js';
+import type { ServiceAccountKeyFile } from '../../src/idp/key-file.js';
+import { backoffDelay, resolveRetryPolicy, sleep, withRetry } from '../../src/idp/retry.js';
+import { buildScope } from '../../src/token-client/token-scopes.js';
 
 const ISSUER = 'https://idp.example';
 const TOKEN_ENDPOINT = `${ISSUER}/oauth/v2/token`;

@@ -6,14 +6,14 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, generateKeyPair, type CryptoKey, type FlattenedJWSInput, type JWK } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { UpstreamError, ZitauthConfigError } from '../src/errors.js';
+import { UpstreamError, ZitauthConfigError } from '../../src/errors.js';
 import {
   FAILURE_BACKOFF_MS,
   createKeySet,
   type KeySet,
   type KeySetOptions,
-} from '../src/idp/key-set.js';
-import { parseKeySet } from '../src/idp/jwk.js';
+} from '../../src/idp/key-set.js';
+import { parseKeySet } from '../../src/idp/jwk.js';
 
 const JWKS_URI = 'https://acme.zitadel.cloud/oauth/v2/keys';
 const T0 = Date.UTC(2026, 0, 1);

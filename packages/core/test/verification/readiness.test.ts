@@ -14,7 +14,7 @@ import {
   type MultiIssuerVerifier,
   type VerifierOptions,
   type ZitauthVerifier,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let idp: TestIdp;
 let other: TestIdp;

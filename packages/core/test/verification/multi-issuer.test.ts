@@ -18,7 +18,7 @@ import {
   type MultiIssuerVerifier,
   type TokenRequest,
   type VerifierOptions,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let a: TestIdp;
 let b: TestIdp;

@@ -22,9 +22,9 @@ import {
   UpstreamError,
   ZitauthConfigError,
   type ZitauthError,
-} from '../src/errors.js';
-import { createKeySet } from '../src/idp/key-set.js';
-import { createLocalVerifier, translateJoseError } from '../src/verification/local-verifier.js';
+} from '../../src/errors.js';
+import { createKeySet } from '../../src/idp/key-set.js';
+import { createLocalVerifier, translateJoseError } from '../../src/verification/local-verifier.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const PROJECT = '178204173316174381';

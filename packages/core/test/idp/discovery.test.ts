@@ -4,10 +4,10 @@
  * trusted document served while the IdP fails, and endpoint look-ups.
  */
 import { describe, expect, it } from 'vitest';
-import { createDiscovery, discoveryUrl, type DiscoveryOptions } from '../src/idp/discovery.js';
-import { UpstreamError } from '../src/errors.js';
-import type { OperatorFault } from '../src/observability/operator-fault.js';
-import type { FetchLike } from '../src/idp/http.js';
+import { createDiscovery, discoveryUrl, type DiscoveryOptions } from '../../src/idp/discovery.js';
+import { UpstreamError } from '../../src/errors.js';
+import type { OperatorFault } from '../../src/observability/operator-fault.js';
+import type { FetchLike } from '../../src/idp/http.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 

@@ -12,9 +12,9 @@ import {
   InvalidTokenError,
   UpstreamError,
   ZitauthConfigError,
-} from '../src/errors.js';
-import type { FetchLike } from '../src/idp/http.js';
-import { findOperatorFault } from '../src/observability/operator-fault.js';
+} from '../../src/errors.js';
+import type { FetchLike } from '../../src/idp/http.js';
+import { findOperatorFault } from '../../src/observability/operator-fault.js';
 
 const ISSUER = 'https://idp.example';
 const USERINFO = `${ISSUER}/oidc/v1/userinfo`;

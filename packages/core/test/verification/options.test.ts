@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createVerifier, type VerifierOptions } from '../src/index.js';
-import { resolveOptions } from '../src/verification/options.js';
+import { createVerifier, type VerifierOptions } from '../../src/index.js';
+import { resolveOptions } from '../../src/verification/options.js';
 
 const valid: VerifierOptions = { issuer: 'https://acme.zitadel.cloud', projectId: '123' };
 

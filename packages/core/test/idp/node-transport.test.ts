@@ -6,12 +6,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idpFetch } from '../src/idp/http.js';
+import { idpFetch } from '../../src/idp/http.js';
 import {
   TransportTimeout,
   createNodeTransport,
   type TransportRequest,
-} from '../src/idp/node-transport.js';
+} from '../../src/idp/node-transport.js';
 
 let server: Server;
 let base: string;

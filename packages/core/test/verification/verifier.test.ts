@@ -5,7 +5,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { SignJWT, base64url } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
-import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
 
 let idp: TestIdp;
 const verifiers: Verifier[] = [];

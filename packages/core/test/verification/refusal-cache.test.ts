@@ -3,8 +3,8 @@
  * again), for how long (the injected clock), and how many (a bounded LRU).
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidTokenError, UpstreamError } from '../src/errors.js';
-import { REFUSAL_CACHE_ENTRIES, createRefusalCache } from '../src/verification/refusal-cache.js';
+import { InvalidTokenError, UpstreamError } from '../../src/errors.js';
+import { REFUSAL_CACHE_ENTRIES, createRefusalCache } from '../../src/verification/refusal-cache.js';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let time = start;

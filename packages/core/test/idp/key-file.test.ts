@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ZitauthConfigError } from '../src/errors.js';
-import { loadKeyFile, loadPrivateKey, type KeyFileInput } from '../src/idp/key-file.js';
+import { ZitauthConfigError } from '../../src/errors.js';
+import { loadKeyFile, loadPrivateKey, type KeyFileInput } from '../../src/idp/key-file.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PKCS1 = rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();

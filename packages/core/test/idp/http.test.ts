@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UpstreamError } from '../src/errors.js';
+import { UpstreamError } from '../../src/errors.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
@@ -15,7 +15,7 @@ import {
   idpFetch,
   parseJsonObject,
   type FetchLike,
-} from '../src/idp/http.js';
+} from '../../src/idp/http.js';
 
 /** A fetch that answers with `response` and records what it was called with. */
 function answering(response: () => Response): FetchLike & { calls: RequestInit[] } {

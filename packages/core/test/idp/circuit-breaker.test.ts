@@ -4,8 +4,8 @@
  * outcomes that say nothing about the IdP.
  */
 import { describe, expect, it } from 'vitest';
-import { createCircuitBreaker } from '../src/idp/circuit-breaker.js';
-import { InvalidTokenError, UpstreamError } from '../src/errors.js';
+import { createCircuitBreaker } from '../../src/idp/circuit-breaker.js';
+import { InvalidTokenError, UpstreamError } from '../../src/errors.js';
 
 function setup(threshold = 3, coolOffMs = 10_000) {
   let time = 0;

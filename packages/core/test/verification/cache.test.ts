@@ -4,7 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore, createSingleFlight, tokenCacheKey } from '../src/verification/cache.js';
+import {
+  createMemoryStore,
+  createSingleFlight,
+  tokenCacheKey,
+} from '../../src/verification/cache.js';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let time = start;

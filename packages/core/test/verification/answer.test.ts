@@ -7,7 +7,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '@zitauth/testing';
-import type { ZitauthError } from '../src/index.js';
+import type { ZitauthError } from '../../src/index.js';
 import {
   answerRequest,
   authenticateRequest,
@@ -19,7 +19,7 @@ import {
   type AuthContext,
   type TokenRequest,
   type Verifier,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let idp: TestIdp;
 let other: TestIdp;

@@ -10,8 +10,8 @@ import {
   checkGuard,
   headerValues,
   nodeTokenRequest,
-} from '../src/adapter-kit/index.js';
-import type { AuthContext, Verifier } from '../src/types.js';
+} from '../../src/adapter-kit/index.js';
+import type { AuthContext, Verifier } from '../../src/types.js';
 
 const caller = { subject: 'user-1' } as AuthContext;
 

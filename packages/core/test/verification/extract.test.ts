@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractToken, type ExtractOptions } from '../src/verification/extract.js';
+import { extractToken, type ExtractOptions } from '../../src/verification/extract.js';
 
 const options: ExtractOptions = { transport: {}, maxTokenBytes: 64, errors: {} };
 const both: ExtractOptions = { ...options, transport: { query: true, body: true } };

@@ -6,7 +6,7 @@
 import { generateKeyPairSync, type webcrypto } from 'node:crypto';
 import { decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { InsufficientScopeError } from '../src/index.js';
+import type { InsufficientScopeError } from '../../src/index.js';
 import {
   checkResourceIdentifier,
   createMultiIssuerVerifier,
@@ -19,7 +19,7 @@ import {
   type ProtectedResourceOptions,
   type Verifier,
   type ZitauthError,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 const ISSUER = 'https://issuer.example.com';
 const RESOURCE = 'https://api.example.com/v1';

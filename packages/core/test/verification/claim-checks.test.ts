@@ -3,8 +3,8 @@
  * (with tolerance and non-finite values), maximum age, audience, client and subject.
  */
 import { describe, expect, it } from 'vitest';
-import { checkClaims, type ClaimPolicy } from '../src/verification/claim-checks.js';
-import { InvalidTokenError } from '../src/errors.js';
+import { checkClaims, type ClaimPolicy } from '../../src/verification/claim-checks.js';
+import { InvalidTokenError } from '../../src/errors.js';
 
 const ISSUER = 'https://acme.zitadel.cloud';
 const PROJECT = '178204173316174381';
