@@ -20,7 +20,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ZitauthConfigError } from '@zitauth/core';
-import { authenticate, authenticateOptional, reachedByPlugin } from './hooks.js';
+import { authenticate, authenticateOptional, pluginHookOf } from './hooks.js';
 
 /** The route hooks that run before the handler: where an authenticate hook could sit. */
 const HOOKS = ['onRequest', 'preParsing', 'preValidation', 'preHandler'] as const;
@@ -113,7 +113,7 @@ export function refuseHooksThatCannotProtect(app: FastifyInstance): boolean {
     if (open.length > 0) throw new ZitauthConfigError(undefinedHooksMessage(open));
     const unreached = journal.imported.filter(
       ({ scope, hook, name, options }) =>
-        gives(options[hook], IMPORTED[name]) && !reachedByPlugin(scope, name),
+        gives(options[hook], IMPORTED[name]) && pluginHookOf(scope, name) === undefined,
     );
     if (unreached.length > 0) throw new ZitauthConfigError(unreachedMessage(unreached));
   });

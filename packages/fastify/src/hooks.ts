@@ -167,14 +167,14 @@ export function ownHook(hook: ZitauthHook): ZitauthHook {
   return hook;
 }
 
-/** Whether `scope` has the plugin's own hook `name`: a zitauth plugin reaches it. */
-export function reachedByPlugin(
+/** The plugin's own hook `name` in `scope`; undefined where no zitauth plugin reaches it. */
+export function pluginHookOf(
   scope: { hasDecorator(name: string): boolean },
   name: 'authenticate' | 'authenticateOptional',
-): boolean {
-  if (!scope.hasDecorator(name)) return false;
-  const hook = (scope as unknown as Record<string, unknown>)[name];
-  return typeof hook === 'function' && decorated.has(hook as ZitauthHook);
+): ZitauthHook | undefined {
+  if (!scope.hasDecorator(name)) return undefined;
+  const hook = (scope as unknown as Record<string, unknown>)[name] as ZitauthHook;
+  return decorated.has(hook) ? hook : undefined;
 }
 
 const reportMisuse = createFaultReporter();
@@ -192,9 +192,8 @@ function delegate(name: 'authenticate' | 'authenticateOptional'): ZitauthHook {
     reply: FastifyReply,
     done?: HookHandlerDoneFunction,
   ): Promise<void> | void {
-    const server = request.server;
-    if (reachedByPlugin(server, name)) {
-      const hook = server[name];
+    const hook = pluginHookOf(request.server, name);
+    if (hook !== undefined) {
       return done === undefined ? hook(request, reply) : hook(request, reply, done);
     }
     const fault = reportOperatorFault(
