@@ -161,29 +161,37 @@ describe('token transports', () => {
   });
 });
 
+/**
+ * GET / with a valid token on `built`, set up wrongly: the response, and what reached
+ * `app.on('error')`.
+ */
+async function misused(built: Koa<AuthState>) {
+  const emitted: unknown[] = [];
+  built.on('error', (error: unknown) => void emitted.push(error));
+  const res = await request(built.callback())
+    .get('/')
+    .set('Authorization', `Bearer ${await token()}`);
+  return { res, emitted };
+}
+
+/** An `OperatorFault` of kind misuse whose message contains `text`. */
+const misuseFault = (text: string) =>
+  expect.objectContaining({ kind: 'misuse', message: expect.stringContaining(text) });
+
 describe('auth used uncalled', () => {
   it('answers 500 to app.use(auth), naming the missing call to the operator', async () => {
-    const uncalled = auth as unknown as Koa.Middleware;
-    const built = new Koa().use(errorHandler()).use(uncalled);
+    const uncalled = auth as unknown as Koa.Middleware<AuthState>;
+    const built = new Koa<AuthState>().use(errorHandler()).use(uncalled);
     built.use((ctx) => {
       ctx.body = 'open';
     });
-    const emitted: unknown[] = [];
-    built.on('error', (error: unknown) => void emitted.push(error));
-    const res = await request(built.callback())
-      .get('/')
-      .set('Authorization', `Bearer ${await token()}`);
+    const { res, emitted } = await misused(built);
     expect(res.status).toBe(500);
     expect(res.body).toEqual({
       error: 'server_error',
       error_description: 'Access to this resource is not set up correctly on the server',
     });
-    expect(emitted).toContainEqual(
-      expect.objectContaining({
-        kind: 'misuse',
-        message: expect.stringContaining('e.g. app.use(auth({ issuer, projectId }))'),
-      }),
-    );
+    expect(emitted).toContainEqual(misuseFault('e.g. app.use(auth({ issuer, projectId }))'));
   });
 });
 
@@ -209,18 +217,11 @@ describe('getAuth()', () => {
     const built = new Koa<AuthState>().use(errorHandler()).use((ctx) => {
       ctx.body = { subject: getAuth(ctx).subject };
     });
-    const emitted: unknown[] = [];
-    built.on('error', (error: unknown) => void emitted.push(error));
-    const res = await request(built.callback())
-      .get('/')
-      .set('Authorization', `Bearer ${await token()}`);
+    const { res, emitted } = await misused(built);
     expect(res.status).toBe(500);
     expect(res.headers['www-authenticate']).toBeUndefined();
     expect(emitted).toContainEqual(
-      expect.objectContaining({
-        kind: 'misuse',
-        message: expect.stringContaining('getAuth() ran on a request no authentication ran for'),
-      }),
+      misuseFault('getAuth() ran on a request no authentication ran for'),
     );
   });
 
